@@ -1,0 +1,69 @@
+# Two commands do everything: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+# The first interpreter that is Python 3.12 or newer (pyenv reads .python-version here).
+PYTHON := $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	command -v $$p; break; fi; done)
+
+.PHONY: help run test lint format check-python install screenshots bench load multihost
+
+help:
+	@echo "make run          create the environment, install, migrate, seed the sandbox and serve on 127.0.0.1:$(PORT)"
+	@echo "make test         lint (ruff) and every test, browser tests included"
+	@echo "make screenshots  save a PNG of each main screen under docs/screenshots/"
+	@echo "make bench        measure the dashboard against the API alone (writes docs/benchmarks.md)"
+	@echo "make load         a one-minute load test of 20+ simulated project managers"
+
+check-python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: Python 3.12 or newer is needed (Django 6.1) and none was found on PATH."; \
+	  echo "       Install it (e.g. 'pyenv install 3.12') and run make again."; exit 1; fi
+
+$(BIN)/.installed: pyproject.toml | check-python
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/.installed .env
+
+# A private, random SECRET_KEY on first use; .env is never committed.
+.env:
+	@echo "SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .env
+	@echo "Wrote .env with a new SECRET_KEY (see .env.example for every setting)."
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_sandbox
+	$(BIN)/python manage.py ensure_local_user
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest
+
+screenshots: install
+	$(BIN)/python -m pytest tests/browser/test_screenshots.py -m screenshots -p no:randomly -q
+
+bench: install
+	$(BIN)/python scripts/bench.py
+
+load: install
+	$(BIN)/python scripts/loadtest.py
+
+multihost: install
+	$(BIN)/python -m pip install --quiet -e '.[prod]'
+	$(BIN)/python -m pytest -m multihost tests/multihost

@@ -1,0 +1,210 @@
+"""Fault injection: make the sandbox misbehave on purpose, to test the dashboard's resilience.
+
+Only the sandbox honours these. A fault comes from either place, and both apply together:
+
+- `Account.fault`: every API request made with one of that account's tokens (tests set it in the DB);
+- the request header `X-Sandbox-Fault`: that one request.
+
+Syntax: a comma-separated list of faults. Each may be scoped to one HTTP method with a `METHOD:`
+prefix, e.g. `POST:500` fails writes only, `latency=300,POST:drop`.
+
+| Fault           | When             | Effect                                                            |
+|-----------------|------------------|-------------------------------------------------------------------|
+| `latency=<ms>`  | before           | sleep, then answer normally                                       |
+| `hang`          | before           | sleep 30 s (past any client timeout), then answer normally;        |
+|                 |                  | `hang=<s>` picks the seconds                                      |
+| `500` `502` `503` | instead        | that status with the error envelope; nothing is processed         |
+| `429`           | instead          | 429 RATE_LIMITED with `Retry-After: 2`; `429=<s>` picks the value  |
+| `html`          | instead          | 502 with an HTML error page (a proxy in front failed)             |
+| `notjson`       | after            | the request is processed, then the body is `not json` (status 200)|
+| `truncated`     | after            | processed; the real status and headers with half the body, then   |
+|                 |                  | the connection closes (Content-Length announces the full body)    |
+| `drop`          | after            | processed (e.g. the milestone IS created), then the connection is |
+|                 |                  | closed without an answer: the ambiguous write                     |
+
+"instead" faults have no side effect. "after" faults leave the write done but the answer lost or
+garbled, which is what the dashboard must treat as ambiguous.
+
+Dropping a connection needs the client socket. Under gunicorn it is `gunicorn.socket`; under
+Django's own server (`runserver`, the test live server) it sits behind `wsgi.input`. Without a
+socket (Django's test `Client`), `drop` raises `ConnectionDropped` instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+
+HEADER = "HTTP_X_SANDBOX_FAULT"
+HANG_SECONDS = 30.0
+STATUS_FAULTS = {"500", "502", "503"}
+
+
+class ConnectionDropped(Exception):  # noqa: N818 - it names what happened
+    """Raised for `drop` when there is no socket to close (Django's test Client)."""
+
+
+@dataclass
+class Faults:
+    latency_ms: int = 0
+    hang_seconds: float = 0.0
+    status: int | None = None
+    retry_after: int = 2
+    html: bool = False
+    notjson: bool = False
+    truncated: bool = False
+    drop: bool = False
+    names: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+
+def parse(spec: str, method: str) -> Faults:
+    """Parse a fault list, keeping only the faults that apply to `method`. Unknown ones are ignored."""
+    faults = Faults()
+    for raw in (spec or "").split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        scope, sep, rest = item.partition(":")
+        if sep:
+            if scope.strip().upper() != method.upper():
+                continue
+            item = rest.strip()
+        name, _, value = item.partition("=")
+        name = name.strip().lower()
+        value = value.strip()
+        if name == "latency":
+            faults.latency_ms = max(faults.latency_ms, _int(value, 0))
+        elif name == "hang":
+            faults.hang_seconds = float(_int(value, int(HANG_SECONDS)))
+        elif name in STATUS_FAULTS:
+            faults.status = int(name)
+        elif name == "429":
+            faults.status = 429
+            faults.retry_after = _int(value, 2)
+        elif name == "html":
+            faults.html = True
+        elif name == "notjson":
+            faults.notjson = True
+        elif name == "truncated":
+            faults.truncated = True
+        elif name == "drop":
+            faults.drop = True
+        else:
+            continue
+        faults.names.append(name)
+    return faults
+
+
+def _int(value: str, default: int) -> int:
+    try:
+        return max(0, int(value))
+    except ValueError:
+        return default
+
+
+def for_request(request, account=None) -> Faults:
+    spec = ",".join(
+        s for s in ((account.fault if account else ""), request.META.get(HEADER, "")) if s
+    )
+    return parse(spec, request.method)
+
+
+def before(faults: Faults):
+    """Apply the faults that act before processing; return a response to send instead, or None."""
+    if faults.latency_ms:
+        time.sleep(faults.latency_ms / 1000)
+    if faults.hang_seconds:
+        time.sleep(faults.hang_seconds)
+    if faults.html:
+        return HttpResponse(
+            "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+            "<body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>",
+            status=502,
+            content_type="text/html; charset=utf-8",
+        )
+    if faults.status:
+        code = "RATE_LIMITED" if faults.status == 429 else "INTERNAL_ERROR"
+        response = JsonResponse(
+            {
+                "error": f"Injected sandbox fault: {faults.status}.",
+                "code": code,
+                "requestId": str(uuid.uuid4()),
+            },
+            status=faults.status,
+        )
+        if faults.status == 429:
+            response["Retry-After"] = str(faults.retry_after)
+        return response
+    return None
+
+
+def after(faults: Faults, request, response):
+    """Apply the faults that act after processing: the work is done, the answer is lost or bad."""
+    if faults.drop:
+        drop_connection(request)
+        return response
+    if faults.notjson:
+        return HttpResponse(b"not json", status=200, content_type="application/json")
+    if faults.truncated:
+        return _truncated(request, response)
+    return response
+
+
+def drop_connection(request) -> None:
+    """Shut the client socket so the server's attempt to answer fails and the client sees EOF."""
+    sock = client_socket(request.META)
+    if sock is None:
+        raise ConnectionDropped("sandbox fault: drop (no socket to close)")
+    # shutdown, not close: the server still owns the descriptor, and writing to a shut socket
+    # fails with a broken pipe, which Django's server and gunicorn both swallow quietly.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def client_socket(environ) -> socket.socket | None:
+    """Find the client socket behind a WSGI environ (gunicorn, or Django's wsgiref server)."""
+    sock = environ.get("gunicorn.socket")
+    if isinstance(sock, socket.socket):
+        return sock
+    # Django's server: wsgi.input is LimitedStream(rfile); rfile is a BufferedReader over a
+    # SocketIO whose `_sock` is the connection.
+    obj = environ.get("wsgi.input")
+    for _ in range(6):
+        if obj is None:
+            return None
+        if isinstance(obj, socket.socket):
+            return obj
+        reader = getattr(obj, "_read", None)
+        obj = (
+            getattr(reader, "__self__", None)
+            or getattr(obj, "raw", None)
+            or getattr(obj, "_sock", None)
+            or getattr(obj, "stream", None)
+        )
+    return None
+
+
+def _truncated(request, response):
+    body = response.content
+    half = body[: len(body) // 2]
+
+    def chunks():
+        yield half
+        # Runs once the half has been written: close so the client sees a short body.
+        sock = client_socket(request.META)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    truncated = StreamingHttpResponse(chunks(), status=response.status_code)
+    truncated["Content-Type"] = response["Content-Type"]
+    truncated["Content-Length"] = str(len(body))
+    return truncated

@@ -1,0 +1,231 @@
+"""The sandbox's own copy of the OpenTrain data the dashboard reads and writes.
+
+Contracts, milestones and approvals use their public opaque string as the primary key, so no
+database integer ever reaches the API. Money is Decimal everywhere.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+APPROVAL_LIFETIME = timedelta(hours=72)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(10)}"
+
+
+def new_contract_id() -> str:
+    return new_id("ctr")
+
+
+def new_milestone_id() -> str:
+    return new_id("ms")
+
+
+def new_approval_id() -> str:
+    return new_id("apr")
+
+
+def new_claim_token() -> str:
+    return f"ot_cat_{secrets.token_urlsafe(18)}"
+
+
+def new_organization_id() -> str:
+    return new_id("org")
+
+
+def approval_expiry():
+    return timezone.now() + APPROVAL_LIFETIME
+
+
+class Account(models.Model):
+    # `key` names the seeded demo accounts ("owner", "unclaimed", ...); empty for others.
+    key = models.SlugField(max_length=40, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+    name = models.CharField(max_length=200)
+    description = models.CharField(max_length=300, blank=True)
+    organization_id = models.CharField(max_length=40, unique=True, default=new_organization_id)
+    owner_user_id = models.CharField(max_length=40, default="usr_owner")
+    owner_email = models.EmailField()
+    owner_first_name = models.CharField(max_length=80)
+    owner_last_name = models.CharField(max_length=80)
+    claimed = models.BooleanField(default=True)
+    # The `public_api_payments_write` feature flag.
+    payments_write_enabled = models.BooleanField(default=True)
+    # The `public_api_job_drafting` feature flag (gates the capabilities probe).
+    job_drafting_enabled = models.BooleanField(default=True)
+    has_payment_method = models.BooleanField(default=True)
+    claim_token = models.CharField(max_length=80, unique=True, default=new_claim_token)
+    # Fault injection for every API request made with this account's tokens; see faults.py.
+    fault = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Token(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tokens")
+    public_id = models.CharField(max_length=40, unique=True)
+    value = models.CharField(max_length=200, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    scopes = models.JSONField(default=list)
+    revoked = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.label or self.public_id} ({self.account})"
+
+    def is_usable(self) -> bool:
+        return not self.revoked and (self.expires_at is None or self.expires_at > timezone.now())
+
+    def has_scope(self, scope: str) -> bool:
+        # A :write scope covers its :read.
+        if scope in self.scopes:
+            return True
+        return scope.endswith(":read") and scope.removesuffix(":read") + ":write" in self.scopes
+
+
+class Contract(models.Model):
+    ACTIVE = "active"
+    ENDED = "ended"
+    STATUSES = [(ACTIVE, "active"), (ENDED, "ended")]
+
+    FIXED_PRICE = "FIXED_PRICE"
+    PAY_PER_HOUR = "PAY_PER_HOUR"
+    PAY_PER_LABEL = "PAY_PER_LABEL"
+    PAYMENT_TYPES = [
+        (FIXED_PRICE, "fixed price"),
+        (PAY_PER_HOUR, "hourly"),
+        (PAY_PER_LABEL, "per label"),
+    ]
+
+    id = models.CharField(primary_key=True, max_length=60, default=new_contract_id)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
+    status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
+    title = models.CharField(max_length=200)
+    job_id = models.CharField(max_length=60)
+    proposal_id = models.CharField(max_length=60, blank=True)
+    job_dm_conversation_id = models.CharField(max_length=60, blank=True)
+    payment_type = models.CharField(max_length=20, choices=PAYMENT_TYPES)
+    # Null is the "no rate" contract: milestone create answers 409 contract_rate_missing.
+    rate_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    estimated_total_usd = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    estimated_volume = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    start_date = models.DateTimeField(default=timezone.now)
+    end_date = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    freelancer_user_id = models.CharField(max_length=60)
+    freelancer_display_name = models.CharField(max_length=100)
+    freelancer_country = models.CharField(max_length=100, blank=True)
+    freelancer_profile_path = models.CharField(max_length=200, blank=True)
+    # Usage reported by the annotation platform, for the budget.
+    consumed_seconds = models.PositiveBigIntegerField(default=0)
+    consumed_labels = models.PositiveBigIntegerField(default=0)
+    consumed_tasks = models.PositiveBigIntegerField(default=0)
+    last_usage_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.ACTIVE
+
+    def end(self, now=None):
+        now = now or timezone.now()
+        self.status = self.ENDED
+        self.end_date = now
+        self.updated_at = now
+        self.save(update_fields=["status", "end_date", "updated_at"])
+
+
+class Milestone(models.Model):
+    NOT_FUNDED = "NOT_FUNDED"
+    ACTIVE_FUNDED = "ACTIVE_FUNDED"
+    PAID = "PAID"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+    STATUSES = [(s, s) for s in (NOT_FUNDED, ACTIVE_FUNDED, PAID, CANCELLED, REFUNDED)]
+    # The API drops these from contract timelines, like the app does.
+    HIDDEN = (CANCELLED, REFUNDED)
+
+    id = models.CharField(primary_key=True, max_length=60, default=new_milestone_id)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="milestones")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200, blank=True)
+    description = models.TextField()
+    status = models.CharField(max_length=20, choices=STATUSES, default=NOT_FUNDED)
+    amount_usd = models.DecimalField(max_digits=12, decimal_places=2)
+    volume = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    pending_approval = models.BooleanField(default=False)
+    needs_review = models.BooleanField(default=False)
+    invoice_id = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="sandbox_milestone_number")
+        ]
+
+    def __str__(self):
+        return f"#{self.number} {self.name or self.description[:40]}"
+
+
+class Approval(models.Model):
+    MILESTONE_FUND = "milestone_fund"
+    MILESTONE_APPROVE = "milestone_approve"
+    CONTRACT_END = "contract_end"
+    TYPES = [
+        (MILESTONE_FUND, "Fund a milestone"),
+        (MILESTONE_APPROVE, "Release a milestone payment"),
+        (CONTRACT_END, "End a contract"),
+    ]
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    STATUSES = [(s, s) for s in (PENDING, CONFIRMED, DECLINED, EXPIRED)]
+
+    id = models.CharField(primary_key=True, max_length=60, default=new_approval_id)
+    type = models.CharField(max_length=30, choices=TYPES)
+    status = models.CharField(max_length=20, choices=STATUSES, default=PENDING)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="approvals")
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="approvals"
+    )
+    token = models.ForeignKey(Token, on_delete=models.SET_NULL, null=True, blank=True)
+    expires_at = models.DateTimeField(default=approval_expiry)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.type} {self.id} ({self.status})"
+
+    def expire_if_due(self, now=None) -> bool:
+        """A pending approval read after its expiry flips to expired on that read."""
+        now = now or timezone.now()
+        if self.status == self.PENDING and self.expires_at <= now:
+            self.status = self.EXPIRED
+            self.save(update_fields=["status"])
+            return True
+        return False

@@ -1,0 +1,106 @@
+"""The dashboard's side of OpenTrain: which token a request uses, and the cached contract list.
+
+No HTTP here: everything upstream goes through `dashboard.opentrain`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+
+from dashboard import opentrain
+
+SANDBOX_ACCOUNT_KEY = "sandbox_account"
+_ACCOUNTS_CACHE_KEY = "sandbox-accounts"
+
+
+def sandbox_mode() -> bool:
+    return bool(settings.OT_SANDBOX and not settings.OT_API_TOKEN)
+
+
+def api_host() -> str:
+    return urlsplit(settings.OT_API_BASE_URL).netloc
+
+
+def mask_token(token: str) -> str:
+    """`ot_pat_8f2a…91cd`: enough to tell tokens apart, never enough to use one."""
+    if not token:
+        return "(no token)"
+    prefix = ""
+    for known in ("ot_pat_", "ot_ptk_", "ot_clm_", "ot_cat_"):
+        if token.startswith(known):
+            prefix, token = known, token[len(known) :]
+            break
+    if len(token) < 12:
+        return prefix + "…"
+    return f"{prefix}{token[:4]}…{token[-4:]}"
+
+
+def sandbox_accounts() -> list[opentrain.SandboxAccount]:
+    """The sandbox's demo accounts, cached briefly (they only change when it is re-seeded)."""
+    accounts = cache.get(_ACCOUNTS_CACHE_KEY)
+    if accounts is None:
+        accounts = opentrain.list_sandbox_accounts()
+        cache.set(_ACCOUNTS_CACHE_KEY, accounts, 300)
+    return accounts
+
+
+def token_for(request) -> str:
+    """The OpenTrain token this request acts with.
+
+    With OT_API_TOKEN set, always that one. On the sandbox, the demo account the PM picked
+    (the first account until they pick one).
+    """
+    if not sandbox_mode():
+        return settings.OT_API_TOKEN
+    cached = getattr(request, "_ot_token", None)
+    if cached is not None:
+        return cached
+    chosen = request.session.get(SANDBOX_ACCOUNT_KEY, "")
+    token = ""
+    try:
+        accounts = sandbox_accounts()
+    except opentrain.OpenTrainError:
+        accounts = []
+    for account in accounts:
+        if account.key == chosen or (not chosen and not token):
+            token = account.token
+    request._ot_token = token
+    return token
+
+
+def _list_key(token: str) -> str:
+    digest = hashlib.sha256(f"{settings.OT_API_BASE_URL}|{token}".encode()).hexdigest()[:24]
+    return f"contracts:{digest}"
+
+
+def contracts(token: str, *, refresh: bool = False) -> tuple[list[opentrain.Contract], bool]:
+    """All contracts of the token's account, from the cache when fresh.
+
+    Returns the contracts and whether they came from OpenTrain just now. Filters are applied
+    locally, so every filter and page shares this one cached read.
+    """
+    key = _list_key(token)
+    if not refresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached, False
+    result = opentrain.list_contracts(token)
+    cache.set(key, result, settings.OT_LIST_CACHE_SECONDS)
+    return result, True
+
+
+def cached_contract(token: str, contract_id: str) -> opentrain.Contract | None:
+    """A contract from the cached list, or None when the list is not cached or lacks it."""
+    cached = cache.get(_list_key(token))
+    if cached is None:
+        return None
+    return next((c for c in cached if c.id == contract_id), None)
+
+
+def forget_contracts(token: str) -> None:
+    """Drop the cached list after the dashboard's own writes."""
+    cache.delete(_list_key(token))

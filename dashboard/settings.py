@@ -1,0 +1,207 @@
+"""Settings, all read from the environment (and `.env` when present).
+
+Every value is typed; a value that cannot be read stops start-up with the variable's name.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+
+def _read(name, reader, **kwargs):
+    """Read one variable, naming it in the error when its value is unusable."""
+    try:
+        return reader(name, **kwargs)
+    except ImproperlyConfigured:
+        raise
+    except Exception as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} has an invalid value: {exc}"
+        ) from exc
+
+
+DEBUG = _read("DEBUG", env.bool, default=False)
+SECRET_KEY = _read("SECRET_KEY", env.str, default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "Environment variable SECRET_KEY is not set. `make run` writes one into .env; "
+        "in production set it to a long random string."
+    )
+ALLOWED_HOSTS = _read("ALLOWED_HOSTS", env.list, default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, default=[])
+PORT = _read("PORT", env.int, default=8000)
+
+# --- OpenTrain -------------------------------------------------------------------------------
+OT_API_TOKEN = _read("OT_API_TOKEN", env.str, default="")
+# The sandbox is the embedded default: on when no token is configured, or when asked for.
+OT_SANDBOX = _read("OT_SANDBOX", env.bool, default=not OT_API_TOKEN)
+OT_API_TIMEOUT = _read("OT_API_TIMEOUT", env.float, default=10.0)
+if OT_API_TIMEOUT <= 0:
+    raise ImproperlyConfigured("Environment variable OT_API_TIMEOUT must be a positive number.")
+_default_base = (
+    f"http://127.0.0.1:{PORT}/sandbox/api/public/v1"
+    if not OT_API_TOKEN
+    else "https://app.opentrain.ai/api/public/v1"
+)
+OT_API_BASE_URL = _read("OT_API_BASE_URL", env.str, default=_default_base).rstrip("/")
+_base = urlsplit(OT_API_BASE_URL)
+if _base.scheme not in ("http", "https") or not _base.hostname:
+    raise ImproperlyConfigured(
+        f"Environment variable OT_API_BASE_URL must be an http(s) URL, got {OT_API_BASE_URL!r}."
+    )
+# Hosts whose https links (claim, approval, billing, profile) the dashboard renders as links.
+OT_LINK_HOSTS = _read(
+    "OT_LINK_HOSTS", env.list, default=["app.opentrain.ai", "www.opentrain.ai", "opentrain.ai"]
+)
+OT_WEB_BASE_URL = _read("OT_WEB_BASE_URL", env.str, default="https://app.opentrain.ai").rstrip("/")
+OT_LIST_CACHE_SECONDS = _read("OT_LIST_CACHE_SECONDS", env.int, default=30)
+
+# --- Django ----------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "axes",
+    "dashboard",
+    "dashboard.sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "dashboard.context_processors.opentrain",
+            ],
+            "builtins": ["dashboard.templatetags.dashboard"],
+        },
+    }
+]
+
+DATABASES = {
+    "default": _read("DATABASE_URL", env.db_url, default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+CACHES = {"default": _read("CACHE_URL", env.cache_url, default="locmemcache://")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed, compressed names for production (`collectstatic` first); plain names elsewhere so tests
+# and `make run` serve straight from the source folders.
+STATIC_MANIFEST = _read("STATIC_MANIFEST", env.bool, default=False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+
+CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "contract_list"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Security --------------------------------------------------------------------------------
+SECURE_HTTPS = _read("SECURE_HTTPS", env.bool, default=False)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = SECURE_HTTPS
+SECURE_HSTS_SECONDS = 31536000 if SECURE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
+SECURE_HSTS_PRELOAD = SECURE_HTTPS
+if SECURE_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, default=5)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "dashboard": {"handlers": ["console"], "level": "INFO"},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}

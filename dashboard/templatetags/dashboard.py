@@ -1,0 +1,160 @@
+"""Template helpers: money, payment models and statuses in words, and safe outbound links."""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+
+from dashboard import links
+
+register = template.Library()
+
+PAYMENT_MODELS = {
+    "FIXED_PRICE": "Fixed price",
+    "PAY_PER_HOUR": "Hourly",
+    "PAY_PER_LABEL": "Per label",
+}
+UNITS = {"PAY_PER_HOUR": ("hour", "hours"), "PAY_PER_LABEL": ("label", "labels")}
+MILESTONE_STATUSES = {
+    "NOT_FUNDED": "Not funded",
+    "ACTIVE_FUNDED": "Active and funded",
+    "PAID": "Paid",
+    "APPROVED": "Approved",
+    "PENDING_APPROVAL": "Pending approval",
+    "DISPUTED": "Disputed",
+    "CANCELLED": "Cancelled",
+    "REFUNDED": "Refunded",
+}
+CONTRACT_STATUSES = {"active": "Active", "ended": "Ended"}
+APPROVAL_TYPES = {
+    "milestone_fund": "Fund milestone",
+    "milestone_approve": "Release payout",
+    "contract_end": "End contract",
+    "proposal_hire": "Hire",
+}
+APPROVAL_STATUSES = {
+    "pending": "Waiting for confirmation",
+    "confirmed": "Confirmed",
+    "declined": "Declined",
+    "expired": "Expired",
+}
+
+
+@register.filter
+def money(value):
+    """$1,250.00 / $0.07; amounts keep cents and sub-cent rates keep their digits."""
+    if value in (None, ""):
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    exponent = amount.as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.{places}f}"
+
+
+@register.filter
+def number(value):
+    """A volume without trailing zeros: 12.5, 5,000."""
+    if value in (None, ""):
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if amount == amount.to_integral_value():
+        return f"{int(amount):,}"
+    return f"{amount.normalize():,f}"
+
+
+@register.filter
+def payment_model(value):
+    return PAYMENT_MODELS.get(value, value or "Unknown")
+
+
+@register.filter
+def unit(payment_type, plural=True):
+    singular, many = UNITS.get(payment_type, ("", ""))
+    return many if plural else singular
+
+
+@register.filter
+def rate(contract):
+    """$12.50 / hour, $0.07 / label, $300.00 (fixed), or "No rate"."""
+    if contract.rate_usd is None:
+        return "No rate"
+    singular, _ = UNITS.get(contract.payment_type, ("", ""))
+    return f"{money(contract.rate_usd)} / {singular}" if singular else money(contract.rate_usd)
+
+
+@register.filter
+def milestone_status(value):
+    return MILESTONE_STATUSES.get(value, value or "Unknown")
+
+
+@register.filter
+def contract_status(value):
+    return CONTRACT_STATUSES.get(value, value or "Unknown")
+
+
+@register.filter
+def approval_type(value):
+    return APPROVAL_TYPES.get(value, value or "Unknown")
+
+
+@register.filter
+def approval_status(value):
+    return APPROVAL_STATUSES.get(value, value or "Unknown")
+
+
+@register.filter
+def css_token(value):
+    """A status turned into a safe CSS class suffix (unknown values become `other`)."""
+    value = str(value or "").lower()
+    return value if value.replace("_", "").isalnum() and len(value) < 40 else "other"
+
+
+@register.filter
+def iso(value):
+    """Parse the API's ISO 8601 timestamps so the `date` filter can format them."""
+    if isinstance(value, datetime) or not value:
+        return value or None
+    try:
+        return parse_datetime(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@register.simple_tag
+def external_link(url, label, css_class=""):
+    """A link a human must open (claim, approval, billing, profile), opened in a new tab.
+
+    Only allowed links become anchors; anything else is shown as text so it cannot be clicked.
+    """
+    if url and links.is_allowed(url):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer" class="{}">{}'
+            '<span class="visually-hidden"> (opens in a new tab)</span></a>',
+            url,
+            css_class,
+            label,
+        )
+    if url:
+        return format_html(
+            '{} <span class="muted">(link not shown: <code>{}</code> is not an OpenTrain '
+            "address)</span>",
+            label,
+            url,
+        )
+    return label
+
+
+@register.filter
+def profile_url(path):
+    return links.profile_url(path)

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from dashboard.views import (
+    accounts,
+    activity,
+    approvals,
+    contract,
+    contracts,
+    handoffs,
+    milestones,
+)
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="contract_list", permanent=False)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Contracts
+    path("contracts/", contracts.contract_list, name="contract_list"),
+    path("contracts/<str:contract_id>/", contract.contract_detail, name="contract_detail"),
+    path("contracts/<str:contract_id>/end/", handoffs.contract_end, name="contract_end"),
+    # Milestone entry
+    path(
+        "contracts/<str:contract_id>/milestones/new/",
+        milestones.milestone_create,
+        name="milestone_create",
+    ),
+    path("milestones/new/", milestones.milestone_new, name="milestone_new"),
+    path("submissions/<uuid:key>/", milestones.submission_detail, name="submission_detail"),
+    path("activity/", activity.activity, name="activity"),
+    # Money handoffs
+    path("milestones/<str:milestone_id>/fund/", handoffs.milestone_fund, name="milestone_fund"),
+    path(
+        "milestones/<str:milestone_id>/approve/",
+        handoffs.milestone_approve,
+        name="milestone_approve",
+    ),
+    path("approvals/", approvals.approval_list, name="approval_list"),
+    path("approvals/<str:approval_id>/", approvals.approval_detail, name="approval_detail"),
+    # Sandbox demo accounts
+    path("sandbox-account/", accounts.switch_sandbox_account, name="switch_sandbox_account"),
+]
+
+if settings.OT_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("dashboard.sandbox.urls")))
