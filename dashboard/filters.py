@@ -35,9 +35,13 @@ def apply(contracts, *, status: str, payment_type: str, q: str):
             continue
         if payment_type and contract.payment_type != payment_type:
             continue
-        if needle and needle not in (
-            f"{contract.title} {contract.freelancer.display_name} {contract.freelancer.country}"
-        ).casefold():
+        if (
+            needle
+            and needle
+            not in (
+                f"{contract.title} {contract.freelancer.display_name} {contract.freelancer.country}"
+            ).casefold()
+        ):
             continue
         result.append(contract)
     return result

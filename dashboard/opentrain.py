@@ -333,7 +333,7 @@ def _timeout() -> httpx.Timeout:
 
 
 def _path(template: str, *ids: str) -> str:
-    """Percent-encode every ID into the path, so `../` or `?` in an ID cannot reach another endpoint."""
+    """Percent-encode IDs into the path: `../` or `?` in an ID cannot reach another endpoint."""
     return template.format(*(quote(str(i), safe="") for i in ids))
 
 
@@ -374,9 +374,9 @@ def _error_from(response: httpx.Response, method: str) -> OpenTrainError:
 
 
 def _request(method: str, path: str, token: str, payload: dict | None = None) -> Any:
-    """Send one request; retry only what is safe (GETs on 502/503/504, 429 and connection errors)."""
+    """Send one request; retry only what is safe: GETs on 502/503/504, 429 and connection errors."""
     url = settings.OT_API_BASE_URL + path
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     attempts = GET_ATTEMPTS if method == "GET" else 1
     for attempt in range(1, attempts + 1):
         started = time.monotonic()
@@ -397,7 +397,7 @@ def _request(method: str, path: str, token: str, payload: dict | None = None) ->
                 ambiguous=sent and method != "GET",
             ) from None
         except httpx.TransportError as exc:
-            sent = not isinstance(exc, httpx.ConnectError)
+            sent = not isinstance(exc, httpx.ConnectError | httpx.LocalProtocolError)
             _log(method, path, "connection-failed", started, None)
             if method == "GET" and attempt < attempts:
                 time.sleep(BACKOFF[attempt - 1])
@@ -428,8 +428,7 @@ def _request(method: str, path: str, token: str, payload: dict | None = None) ->
             return body, response.status_code
 
         retryable = response.status_code in RETRY_STATUSES or (
-            response.status_code == 429
-            and (error.retry_after or 0) <= RETRY_AFTER_CAP
+            response.status_code == 429 and (error.retry_after or 0) <= RETRY_AFTER_CAP
         )
         if method == "GET" and attempt < attempts and retryable:
             wait = error.retry_after if error.retry_after is not None else BACKOFF[attempt - 1]
@@ -472,7 +471,9 @@ def get_capabilities(token: str) -> dict[str, bool]:
     return {str(k): bool(v) for k, v in caps.items()}
 
 
-def list_contracts(token: str, *, status: str | None = None, job_id: str | None = None) -> list[Contract]:
+def list_contracts(
+    token: str, *, status: str | None = None, job_id: str | None = None
+) -> list[Contract]:
     """Every contract on the account, newest first, each with its milestones.
 
     # Reference: https://www.opentrain.ai/docs/developers/api-reference/contracts/list/
@@ -597,7 +598,7 @@ class SandboxAccount:
 
 
 def list_sandbox_accounts() -> list[SandboxAccount]:
-    """The demo accounts of the project's own sandbox (it alone answers this; the real API does not).
+    """The demo accounts of the project's own sandbox (the real API has no such endpoint).
 
     # Reference: dashboard/sandbox (the sandbox's `_sandbox/accounts` endpoint)
     """

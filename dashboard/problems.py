@@ -45,7 +45,7 @@ def _link(url: object, label: str) -> dict:
     return {"raw_url": url}
 
 
-def explain(error: OpenTrainError) -> Problem:  # noqa: PLR0911 - one branch per documented case
+def explain(error: OpenTrainError) -> Problem:
     status, reason, rid = error.status, error.reason, error.request_id
     details = error.details
 
@@ -97,7 +97,8 @@ def explain(error: OpenTrainError) -> Problem:  # noqa: PLR0911 - one branch per
         return Problem(
             "feature",
             "Payments through the API are switched off for this account",
-            f"OpenTrain has the feature “{details.get('featureKey') or 'public_api_payments_write'}” "
+            "OpenTrain has the feature "
+            f"“{details.get('featureKey') or 'public_api_payments_write'}” "
             "turned off for this account. The account owner must ask OpenTrain support to enable "
             "it; until then, milestones and payments can only be managed in the OpenTrain app.",
             rid,

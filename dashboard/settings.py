@@ -3,6 +3,7 @@
 Every value is typed; a value that cannot be read stops start-up with the variable's name.
 """
 
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,7 +29,21 @@ def _read(name, reader, **kwargs):
         ) from exc
 
 
-DEBUG = _read("DEBUG", env.bool, default=False)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(name, default):
+    """Strict booleans: a typo such as DEBUG=ture stops start-up instead of meaning False."""
+    value = env.str(name, default=str(default)).strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be true or false, got {value!r}."
+        )
+    return value in _TRUE
+
+
+DEBUG = _bool("DEBUG", False)
 SECRET_KEY = _read("SECRET_KEY", env.str, default="")
 if not SECRET_KEY:
     raise ImproperlyConfigured(
@@ -42,7 +57,7 @@ PORT = _read("PORT", env.int, default=8000)
 # --- OpenTrain -------------------------------------------------------------------------------
 OT_API_TOKEN = _read("OT_API_TOKEN", env.str, default="")
 # The sandbox is the embedded default: on when no token is configured, or when asked for.
-OT_SANDBOX = _read("OT_SANDBOX", env.bool, default=not OT_API_TOKEN)
+OT_SANDBOX = _bool("OT_SANDBOX", not OT_API_TOKEN)
 OT_API_TIMEOUT = _read("OT_API_TIMEOUT", env.float, default=10.0)
 if OT_API_TIMEOUT <= 0:
     raise ImproperlyConfigured("Environment variable OT_API_TIMEOUT must be a positive number.")
@@ -124,6 +139,11 @@ TEMPLATES = [
 DATABASES = {
     "default": _read("DATABASE_URL", env.db_url, default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
+if not DATABASES["default"].get("ENGINE", "").startswith("django.db.backends."):
+    raise ImproperlyConfigured(
+        "Environment variable DATABASE_URL names an unknown database: use sqlite:///path or "
+        "postgres://user:password@host:5432/name."
+    )
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -145,7 +165,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed, compressed names for production (`collectstatic` first); plain names elsewhere so tests
 # and `make run` serve straight from the source folders.
-STATIC_MANIFEST = _read("STATIC_MANIFEST", env.bool, default=False)
+STATIC_MANIFEST = _bool("STATIC_MANIFEST", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -157,6 +177,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+if not STATIC_MANIFEST:
+    # Without collectstatic there is no STATIC_ROOT yet; the finders serve the files.
+    warnings.filterwarnings("ignore", message="No directory at")
 
 CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"
 LOGIN_URL = "login"
@@ -164,7 +187,7 @@ LOGIN_REDIRECT_URL = "contract_list"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Security --------------------------------------------------------------------------------
-SECURE_HTTPS = _read("SECURE_HTTPS", env.bool, default=False)
+SECURE_HTTPS = _bool("SECURE_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS

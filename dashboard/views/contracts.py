@@ -34,5 +34,11 @@ def contract_list(request):
     return render(
         request,
         template_name,
-        {"form": form, "page": page, "problem": problem, "filters": chosen, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "problem": problem,
+            "filters": chosen,
+            "query": query.urlencode(),
+        },
     )

@@ -1,0 +1,181 @@
+"""The contracts list: signed-in only, filtered locally, paged, calm when OpenTrain is not."""
+
+import pytest
+from django.urls import reverse
+
+from dashboard import opentrain
+from dashboard.sandbox.models import Account, Contract
+
+OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
+
+
+def _owner_contracts():
+    return Contract.objects.filter(account__key="owner")
+
+
+@pytest.fixture
+def upstream_calls(monkeypatch):
+    """Counts the requests the dashboard sends to OpenTrain (a spy: behaviour is unchanged)."""
+    calls = []
+    real = opentrain._request
+
+    def spy(method, path, token, payload=None):
+        calls.append((method, path))
+        return real(method, path, token, payload)
+
+    monkeypatch.setattr(opentrain, "_request", spy)
+    return calls
+
+
+def test_it_asks_an_anonymous_visitor_to_sign_in(client, db):
+    response = client.get("/contracts/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_home_page_leads_to_the_contracts_list(pm, sandbox):
+    response = pm.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == "/contracts/"
+
+
+def test_it_lists_every_contract_of_the_account_with_its_details(pm, sandbox):
+    response = pm.get("/contracts/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for contract in _owner_contracts():
+        assert contract.title in html
+    assert "$0.07 / label" in html
+    assert "$12.50 / hour" in html
+    assert "Fixed price" in html and "Hourly" in html and "Per label" in html
+    assert "Maria G." in html
+
+
+def test_it_never_shows_another_accounts_contracts(pm, sandbox):
+    html = pm.get("/contracts/").content.decode()
+    others = Contract.objects.exclude(account__key="owner").exclude(
+        title__in=_owner_contracts().values("title")
+    )
+    for contract in others:
+        assert contract.title not in html
+
+
+def test_the_banner_says_sandbox_and_shows_the_token_masked(pm, sandbox):
+    html = pm.get("/contracts/").content.decode()
+    assert "Sandbox" in html
+    assert "ot_pat_sbxo…0001" in html
+    assert OWNER_TOKEN not in html
+
+
+def test_it_filters_by_status(pm, sandbox):
+    ended = _owner_contracts().filter(status="ended").first()
+    active = _owner_contracts().filter(status="active").first()
+    html = pm.get("/contracts/", {"status": "ended"}).content.decode()
+    assert ended.title in html
+    assert active.title not in html
+
+
+def test_it_filters_by_payment_model(pm, sandbox):
+    html = pm.get("/contracts/", {"payment_type": "PAY_PER_LABEL"}).content.decode()
+    for contract in _owner_contracts():
+        assert (contract.title in html) == (contract.payment_type == "PAY_PER_LABEL"), (
+            contract.title
+        )
+
+
+def test_it_searches_titles_and_freelancers_ignoring_case(pm, sandbox):
+    html = pm.get("/contracts/", {"q": "maria g"}).content.decode()
+    for contract in _owner_contracts():
+        expected = "maria g" in contract.freelancer_display_name.lower()
+        assert (contract.title in html) == expected or "maria g" in contract.title.lower()
+
+
+def test_it_says_so_when_nothing_matches(pm, sandbox):
+    html = pm.get("/contracts/", {"q": "no contract is called this"}).content.decode()
+    assert "No contracts match these filters" in html
+
+
+def test_an_htmx_filter_answers_only_the_results(pm, sandbox):
+    response = pm.get("/contracts/", {"status": "ended"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="results"')
+    assert "<html" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_bad_filter_values_fall_back_to_defaults(pm, sandbox):
+    response = pm.get("/contracts/", {"status": "<script>", "payment_type": "HOURLY", "page": "x"})
+    assert response.status_code == 200
+    assert "<script>" not in response.content.decode()
+
+
+def test_it_pages_long_lists_by_25(pm, sandbox):
+    from dashboard.sandbox.management.commands.seed_sandbox import seed_bulk
+
+    seed_bulk(Account.objects.get(key="owner"), 40)
+    total = _owner_contracts().count()
+    first = pm.get("/contracts/").content.decode()
+    assert f"{total} contracts, page 1 of {(total + 24) // 25}" in first
+    assert first.count('data-label="Contract"') == 25
+    last = pm.get("/contracts/", {"page": (total + 24) // 25}).content.decode()
+    assert last.count('data-label="Contract"') == total - 25 * ((total - 1) // 25)
+
+
+def test_a_page_view_makes_at_most_one_upstream_call_and_a_repeat_none(pm, sandbox, upstream_calls):
+    pm.get("/contracts/")  # the first view also learns the sandbox's demo accounts
+    calls_for_list = [c for c in upstream_calls if c[1].startswith("/contracts")]
+    assert calls_for_list == [("GET", "/contracts")]
+    upstream_calls.clear()
+    pm.get("/contracts/", {"status": "ended"})
+    pm.get("/contracts/", {"q": "spanish"})
+    assert upstream_calls == []
+
+
+def test_refresh_reads_the_list_again(pm, sandbox, upstream_calls):
+    pm.get("/contracts/")
+    upstream_calls.clear()
+    pm.get("/contracts/", {"refresh": "1"})
+    assert upstream_calls == [("GET", "/contracts")]
+
+
+def test_a_new_contract_shows_after_a_refresh(pm, sandbox):
+    pm.get("/contracts/")
+    Contract.objects.filter(account__key="owner").update(title="Renamed upstream")
+    assert "Renamed upstream" not in pm.get("/contracts/").content.decode()
+    assert "Renamed upstream" in pm.get("/contracts/", {"refresh": "1"}).content.decode()
+
+
+def test_it_explains_an_unreachable_opentrain_instead_of_failing(pm, settings):
+    settings.OT_API_TOKEN = "x"
+    settings.OT_SANDBOX = False
+    settings.OT_API_BASE_URL = "http://127.0.0.1:9/api/public/v1"
+    response = pm.get("/contracts/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "OpenTrain is not answering properly" in html
+    assert "could not be reached" in html
+    assert "Traceback" not in html
+
+
+def test_it_explains_a_rejected_token(pm, sandbox, settings):
+    settings.OT_API_TOKEN = "ot_pat_nosuchtoken_000000000000"
+    settings.OT_SANDBOX = False
+    html = pm.get("/contracts/").content.decode()
+    assert "does not work" in html
+    assert "OT_API_TOKEN" in html
+    assert "Request ID for support" in html
+    assert "ot_pat_nosuchtoken_000000000000" not in html
+
+
+def test_an_upstream_server_error_becomes_words_with_the_request_id(pm, sandbox):
+    Account.objects.filter(key="owner").update(fault="500")
+    response = pm.get("/contracts/")
+    assert response.status_code == 200
+    assert "OpenTrain is not answering properly" in response.content.decode()
+
+
+def test_switching_sandbox_account_changes_the_contracts_shown(pm, sandbox):
+    response = pm.post(reverse("switch_sandbox_account"), {"account": "readonly"}, follow=True)
+    html = response.content.decode()
+    assert "ot_pat_sbxr…0003" in html
+    for contract in Contract.objects.filter(account__key="readonly"):
+        assert contract.title in html
