@@ -16,6 +16,18 @@
     });
   });
 
+  // Coming back with the browser's back button restores the page as it was: let it submit again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      delete form.dataset.submitting;
+      form.querySelectorAll("[aria-disabled=true]").forEach(function (b) {
+        b.removeAttribute("aria-disabled");
+        b.classList.remove("is-busy");
+      });
+    });
+  });
+
   // Timestamps rendered as <time data-local datetime="..."> are shown in the viewer's local time.
   function localise(root) {
     root.querySelectorAll("time[data-local]").forEach(function (el) {
