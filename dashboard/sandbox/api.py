@@ -1,4 +1,4 @@
-"""The sandbox's OpenTrain Public API: `/api/public/v1/...`, as /work/shared/opentrain-api.md describes it.
+"""The sandbox's OpenTrain Public API, `/api/public/v1/...`, as opentrain-api.md describes it.
 
 Every view goes through `@api_view`, which answers wrong methods with 405, applies the injected
 faults (faults.py) and turns `ApiError` into the error envelope
@@ -24,7 +24,7 @@ import json
 import logging
 import uuid
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
@@ -32,11 +32,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import JsonResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from . import faults
-from .models import Account, Approval, Contract, Milestone, Token, new_id
+from .models import Account, Approval, Contract, Milestone, Token
 
 logger = logging.getLogger("dashboard.sandbox")
 
@@ -333,7 +332,9 @@ def _get_contract(account: Account, contract_id: str, *, lock=False) -> Contract
         query = query.select_for_update()
     contract = query.first()
     if contract is None:
-        raise ApiError(404, "Contract not found.", {"resource": "contracts", "contractId": contract_id})
+        raise ApiError(
+            404, "Contract not found.", {"resource": "contracts", "contractId": contract_id}
+        )
     return contract
 
 
@@ -532,7 +533,9 @@ def _milestone_fields(request, contract: Contract) -> dict:
 
     description = body.get("description")
     if not isinstance(description, str) or not description.strip():
-        raise ApiError(400, "description is required and must be non-empty.", {"field": "description"})
+        raise ApiError(
+            400, "description is required and must be non-empty.", {"field": "description"}
+        )
     name = body.get("name")
     if name is not None and not isinstance(name, str):
         raise ApiError(400, "name must be a string.", {"field": "name"})
@@ -595,7 +598,7 @@ def _due_date(value) -> date | None:
     return parsed.date()
 
 
-def _pending_approval(request, token, contract, milestone, kind) -> Approval:
+def _pending_approval(token, contract, milestone, kind) -> Approval:
     """The pending approval for this action, or a new one: re-requests are idempotent."""
     existing = Approval.objects.filter(
         type=kind, contract=contract, milestone=milestone, status=Approval.PENDING
@@ -635,7 +638,7 @@ def milestone_fund(request, milestone_id):
                     reverse("sandbox:billing", args=[account.organization_id])
                 ),
             )
-        approval = _pending_approval(request, token, contract, milestone, Approval.MILESTONE_FUND)
+        approval = _pending_approval(token, contract, milestone, Approval.MILESTONE_FUND)
     return _handoff(request, approval)
 
 
@@ -654,9 +657,7 @@ def milestone_approve(request, milestone_id):
                 f"Only ACTIVE_FUNDED milestones can be approved; this one is {milestone.status}.",
                 status=milestone.status,
             )
-        approval = _pending_approval(
-            request, token, contract, milestone, Approval.MILESTONE_APPROVE
-        )
+        approval = _pending_approval(token, contract, milestone, Approval.MILESTONE_APPROVE)
     return _handoff(request, approval)
 
 
@@ -672,7 +673,7 @@ def contract_end(request, contract_id):
             # Nothing funded: no money moves, so it ends at once.
             contract.end()
             return JsonResponse({"ok": True, "contractId": contract.id, "status": "ended"})
-        approval = _pending_approval(request, token, contract, None, Approval.CONTRACT_END)
+        approval = _pending_approval(token, contract, None, Approval.CONTRACT_END)
     return _handoff(request, approval)
 
 

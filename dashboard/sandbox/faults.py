@@ -2,25 +2,29 @@
 
 Only the sandbox honours these. A fault comes from either place, and both apply together:
 
-- `Account.fault`: every API request made with one of that account's tokens (tests set it in the DB);
+- `Account.fault`: every API request made with that account's tokens (tests set it in the DB);
 - the request header `X-Sandbox-Fault`: that one request.
 
 Syntax: a comma-separated list of faults. Each may be scoped to one HTTP method with a `METHOD:`
 prefix, e.g. `POST:500` fails writes only, `latency=300,POST:drop`.
 
-| Fault           | When             | Effect                                                            |
-|-----------------|------------------|-------------------------------------------------------------------|
-| `latency=<ms>`  | before           | sleep, then answer normally                                       |
-| `hang`          | before           | sleep 30 s (past any client timeout), then answer normally;        |
-|                 |                  | `hang=<s>` picks the seconds                                      |
-| `500` `502` `503` | instead        | that status with the error envelope; nothing is processed         |
-| `429`           | instead          | 429 RATE_LIMITED with `Retry-After: 2`; `429=<s>` picks the value  |
-| `html`          | instead          | 502 with an HTML error page (a proxy in front failed)             |
-| `notjson`       | after            | the request is processed, then the body is `not json` (status 200)|
-| `truncated`     | after            | processed; the real status and headers with half the body, then   |
-|                 |                  | the connection closes (Content-Length announces the full body)    |
-| `drop`          | after            | processed (e.g. the milestone IS created), then the connection is |
-|                 |                  | closed without an answer: the ambiguous write                     |
+Faults, and when they act:
+
+- `latency=<ms>` (before): sleep, then answer normally.
+- `hang` (before): sleep 30 s, past any client timeout, then answer normally; `hang=<s>` picks
+  the seconds (keep it short in tests: the live server waits for its threads at shutdown).
+- `500`, `502`, `503` (instead): that status with the error envelope; nothing is processed.
+- `429` (instead): 429 RATE_LIMITED with `Retry-After: 2`; `429=<s>` picks the value.
+- `html` (instead): 502 with an HTML error page, as from a proxy in front.
+- `notjson` (after): the request is processed, then the answer is 200 with the body `not json`.
+- `truncated` (after): processed; the real status, a Content-Length for the full body, half the
+  body, then the connection closes.
+- `drop` (after): processed (a milestone create DOES create the milestone), then the connection
+  is closed without any answer: the ambiguous write.
+
+An account's faults may carry `times=<n>`: they then act on the next n requests they apply to,
+after which the account's fault is cleared (e.g. `GET:503,times=2`: two failed reads, then normal
+answers), which is how tests watch the client retry and succeed.
 
 "instead" faults have no side effect. "after" faults leave the write done but the answer lost or
 garbled, which is what the dashboard must treat as ambiguous.
@@ -40,12 +44,14 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 
+from .models import Account
+
 HEADER = "HTTP_X_SANDBOX_FAULT"
 HANG_SECONDS = 30.0
 STATUS_FAULTS = {"500", "502", "503"}
 
 
-class ConnectionDropped(Exception):  # noqa: N818 - it names what happened
+class ConnectionDropped(Exception):
     """Raised for `drop` when there is no socket to close (Django's test Client)."""
 
 
@@ -66,7 +72,7 @@ class Faults:
 
 
 def parse(spec: str, method: str) -> Faults:
-    """Parse a fault list, keeping only the faults that apply to `method`. Unknown ones are ignored."""
+    """Parse a fault list, keeping the faults that apply to `method`; unknown ones are ignored."""
     faults = Faults()
     for raw in (spec or "").split(","):
         item = raw.strip()
@@ -111,10 +117,26 @@ def _int(value: str, default: int) -> int:
 
 
 def for_request(request, account=None) -> Faults:
-    spec = ",".join(
-        s for s in ((account.fault if account else ""), request.META.get(HEADER, "")) if s
-    )
+    account_spec = account.fault if account else ""
+    if account_spec and parse(account_spec, request.method) and not _use_once(account):
+        account_spec = ""
+    spec = ",".join(s for s in (account_spec, request.META.get(HEADER, "")) if s)
     return parse(spec, request.method)
+
+
+def _use_once(account) -> bool:
+    """Spend one use of an account fault with `times=<n>`; False when none is left."""
+    items = [item.strip() for item in account.fault.split(",")]
+    counts = [item.partition("=")[2] for item in items if item.lower().startswith("times=")]
+    if not counts:
+        return True
+    left = _int(counts[0], 0)
+    if left < 1:
+        return False
+    rest = [item for item in items if item and not item.lower().startswith("times=")]
+    spec = ",".join([*rest, f"times={left - 1}"]) if left > 1 else ""
+    # Compare-and-set: of two requests racing for the last use, only one gets it.
+    return Account.objects.filter(pk=account.pk, fault=account.fault).update(fault=spec) == 1
 
 
 def before(faults: Faults):

@@ -1,0 +1,459 @@
+"""Seed the sandbox with demo accounts, tokens, contracts and milestones.
+
+Idempotent: every seeded row has a fixed id and is written with update_or_create, so running it
+again restores the documented state. `--reset` also deletes what the API added since (milestones,
+approvals, extra contracts) on the seeded accounts. `--contracts N` adds N bulk contracts to the
+owner account, for benchmarks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from dashboard.sandbox.models import (
+    Account,
+    Approval,
+    Contract,
+    Milestone,
+    Token,
+    new_contract_id,
+    new_milestone_id,
+)
+
+ALL_SCOPES = [
+    "jobs:read",
+    "jobs:write",
+    "proposals:read",
+    "proposals:write",
+    "messages:read",
+    "messages:write",
+    "payments:read",
+    "payments:write",
+    "team:read",
+    "team:write",
+]
+PRE_CLAIM_SCOPES = [
+    "jobs:read",
+    "jobs:write",
+    "proposals:read",
+    "messages:read",
+    "payments:read",
+    "team:read",
+]
+
+# key -> account settings. Token values are fixed so docs and tests can name them.
+ACCOUNTS = {
+    "owner": {
+        "name": "Northwind Labs (claimed)",
+        "description": "Everything on: claimed, payments writes, a card on file. The default.",
+        "token": "ot_pat_sbxowner_sandboxsecret0001",
+        "scopes": ALL_SCOPES,
+        "owner": ("mira.chen@northwind.example", "Mira", "Chen"),
+    },
+    "unclaimed": {
+        "name": "Agent workspace (unclaimed)",
+        "description": "Created by an agent and not yet claimed: milestone writes ask for a claim.",
+        "token": "ot_pat_sbxunclaimed_sandboxsecret0002",
+        "scopes": [*PRE_CLAIM_SCOPES, "payments:write"],
+        "claimed": False,
+        "owner": ("agent@agents.example", "Agent", "Workspace"),
+    },
+    "readonly": {
+        "name": "Read-only token (no payments:write)",
+        "description": "The token can read contracts but lacks payments:write.",
+        "token": "ot_pat_sbxreadonly_sandboxsecret0003",
+        "scopes": [s for s in ALL_SCOPES if s != "payments:write"],
+        "owner": ("ops@readonly.example", "Ravi", "Patel"),
+    },
+    "nofeature": {
+        "name": "Payments writes switched off",
+        "description": "The public_api_payments_write feature is off for this account.",
+        "token": "ot_pat_sbxnofeature_sandboxsecret0004",
+        "scopes": ALL_SCOPES,
+        "payments_write_enabled": False,
+        "owner": ("lead@nofeature.example", "Ana", "Souza"),
+    },
+    "nobilling": {
+        "name": "No payment method",
+        "description": "Claimed and enabled, but no card on file: funding asks for billing.",
+        "token": "ot_pat_sbxnobilling_sandboxsecret0005",
+        "scopes": ALL_SCOPES,
+        "has_payment_method": False,
+        "owner": ("finance@nobilling.example", "Jonas", "Berg"),
+    },
+}
+
+NOW = datetime(2026, 6, 12, 9, 30, tzinfo=UTC)
+
+# Contract specs, newest first. Milestones: (name, status, amount, volume, due, extras).
+CONTRACTS = [
+    {
+        "slug": "fixed_300",
+        "title": "Spanish Sentiment Labeling Contract",
+        "type": Contract.FIXED_PRICE,
+        "rate": "300",
+        "total": "300",
+        "freelancer": ("Maria G.", "Spain"),
+        "milestones": [
+            ("First labeling batch", "ACTIVE_FUNDED", "300", None, date(2026, 7, 1), {}),
+        ],
+    },
+    {
+        "slug": "hourly_1250",
+        "title": "Medical Transcript QA (hourly)",
+        "type": Contract.PAY_PER_HOUR,
+        "rate": "12.50",
+        "volume": "120",
+        "total": "1500",
+        "freelancer": ("Aisha K.", "Kenya"),
+        # 70 of 80 funded hours used: budget LOW.
+        "consumed_seconds": 70 * 3600,
+        "milestones": [
+            ("Weeks 1-2", "PAID", "500", "40", date(2026, 6, 1), {}),
+            ("Weeks 3-4", "ACTIVE_FUNDED", "500", "40", date(2026, 6, 29), {}),
+        ],
+    },
+    {
+        "slug": "label_007",
+        "title": "Spanish Sentiment Labels (per label)",
+        "type": Contract.PAY_PER_LABEL,
+        "rate": "0.07",
+        "volume": "20000",
+        "total": "1400",
+        "freelancer": ("Sofia R.", "Argentina"),
+        # All 10,000 funded labels used: budget DEPLETED.
+        "consumed_labels": 10000,
+        "milestones": [
+            ("Batch A", "PAID", "350", "5000", date(2026, 5, 20), {}),
+            ("Batch B", "ACTIVE_FUNDED", "350", "5000", date(2026, 6, 20), {}),
+            ("Pilot (cancelled)", "CANCELLED", "70", "1000", None, {}),
+        ],
+    },
+    {
+        "slug": "label_norate",
+        "title": "Audio Transcription Spot Checks (rate pending)",
+        "type": Contract.PAY_PER_LABEL,
+        "rate": None,
+        "freelancer": ("Tomás V.", "Chile"),
+        "milestones": [],
+    },
+    {
+        "slug": "fixed_1250",
+        "title": "Product Image Bounding Boxes",
+        "type": Contract.FIXED_PRICE,
+        "rate": "1250",
+        "total": "1250",
+        "freelancer": ("Kenji T.", "Japan"),
+        "milestones": [
+            ("Guidelines and pilot", "PAID", "500", None, date(2026, 5, 15), {}),
+            (
+                "Full dataset",
+                "ACTIVE_FUNDED",
+                "750",
+                None,
+                date(2026, 7, 10),
+                {"pending_approval": True, "needs_review": True},
+            ),
+        ],
+    },
+    {
+        "slug": "hourly_38",
+        "title": "RLHF Preference Ranking (hourly)",
+        "type": Contract.PAY_PER_HOUR,
+        "rate": "38",
+        "volume": "200",
+        "total": "7600",
+        "freelancer": ("Lukas B.", "Germany"),
+        "milestones": [
+            ("First 20 hours", "NOT_FUNDED", "760", "20", date(2026, 7, 3), {}),
+        ],
+    },
+    {
+        "slug": "label_035",
+        "title": "Code Review Annotations (per label)",
+        "type": Contract.PAY_PER_LABEL,
+        "rate": "0.35",
+        "volume": "4000",
+        "total": "1400",
+        "freelancer": ("Priya N.", "India"),
+        "milestones": [
+            ("First 1,000 reviews", "NOT_FUNDED", "350", "1000", date(2026, 7, 5), {}),
+        ],
+    },
+    {
+        "slug": "fixed_450",
+        "title": "Chatbot Red-Teaming Prompts",
+        "type": Contract.FIXED_PRICE,
+        "rate": "450",
+        "total": "450",
+        "freelancer": ("Olu A.", "Nigeria"),
+        "milestones": [],
+    },
+    {
+        "slug": "hourly_15",
+        "title": "Search Relevance Ratings (hourly)",
+        "type": Contract.PAY_PER_HOUR,
+        "rate": "15",
+        "volume": "60",
+        "total": "900",
+        "freelancer": ("Marta S.", "Poland"),
+        "consumed_seconds": 2 * 3600 + 1800,
+        "milestones": [
+            ("Week 1 (refunded)", "REFUNDED", "150", "10", None, {}),
+            ("Week 2", "ACTIVE_FUNDED", "150", "10", date(2026, 6, 26), {}),
+        ],
+    },
+    {
+        "slug": "label_012",
+        "title": "Math Reasoning Step Labels",
+        "type": Contract.PAY_PER_LABEL,
+        "rate": "0.12",
+        "volume": "10000",
+        "total": "1200",
+        "freelancer": ("Diego M.", "Mexico"),
+        "milestones": [
+            ("Batch 1", "NOT_FUNDED", "300", "2500", date(2026, 7, 12), {}),
+        ],
+    },
+    {
+        "slug": "ended",
+        "title": "Legal Clause Classification",
+        "type": Contract.FIXED_PRICE,
+        "rate": "800",
+        "total": "800",
+        "freelancer": ("Chen W.", "Singapore"),
+        "ended": True,
+        "milestones": [
+            ("All clauses", "PAID", "800", None, date(2026, 4, 30), {}),
+        ],
+    },
+]
+
+# The smaller copy the non-default accounts get: every payment model, no rate, and ended.
+SMALL_SET = {"fixed_300", "hourly_1250", "label_007", "label_norate", "hourly_38", "ended"}
+
+
+def contract_id(account_key: str, slug: str) -> str:
+    return f"ctr_{account_key}_{slug}"
+
+
+def milestone_id(account_key: str, slug: str, number: int) -> str:
+    return f"ms_{account_key}_{slug}_{number}"
+
+
+def _dec(value):
+    return None if value is None else Decimal(value)
+
+
+def seed(reset: bool = False) -> list[Account]:
+    accounts = []
+    with transaction.atomic():
+        for order, (key, spec) in enumerate(ACCOUNTS.items()):
+            account = _seed_account(key, spec, order)
+            accounts.append(account)
+            specs = [c for c in CONTRACTS if key == "owner" or c["slug"] in SMALL_SET]
+            kept_contracts, kept_milestones = set(), set()
+            for index, contract_spec in enumerate(specs):
+                contract, milestone_ids = _seed_contract(account, contract_spec, index)
+                kept_contracts.add(contract.id)
+                kept_milestones.update(milestone_ids)
+            if reset:
+                Approval.objects.filter(contract__account=account).delete()
+                Milestone.objects.filter(contract__account=account).exclude(
+                    id__in=kept_milestones
+                ).delete()
+                Contract.objects.filter(account=account).exclude(id__in=kept_contracts).delete()
+    return accounts
+
+
+def _seed_account(key: str, spec: dict, order: int) -> Account:
+    email, first, last = spec["owner"]
+    account, _ = Account.objects.update_or_create(
+        organization_id=f"org_sbx_{key}",
+        defaults={
+            "key": key,
+            "sort_order": order,
+            "name": spec["name"],
+            "description": spec["description"],
+            "owner_user_id": f"usr_sbx_{key}",
+            "owner_email": email,
+            "owner_first_name": first,
+            "owner_last_name": last,
+            "claimed": spec.get("claimed", True),
+            "payments_write_enabled": spec.get("payments_write_enabled", True),
+            "job_drafting_enabled": True,
+            "has_payment_method": spec.get("has_payment_method", True),
+            "claim_token": f"ot_cat_sandbox_{key}",
+            "fault": "",
+        },
+    )
+    public_id = spec["token"].split("_")[2]
+    Token.objects.update_or_create(
+        value=spec["token"],
+        defaults={
+            "account": account,
+            "public_id": public_id,
+            "label": f"sandbox-{key}",
+            "scopes": list(spec["scopes"]),
+            "revoked": False,
+            "expires_at": None,
+            "created_at": NOW - timedelta(days=120),
+        },
+    )
+    return account
+
+
+def _seed_contract(account: Account, spec: dict, index: int) -> tuple[Contract, list[str]]:
+    key, slug = account.key, spec["slug"]
+    created = NOW - timedelta(days=5 * index)
+    display_name, country = spec["freelancer"]
+    handle = display_name.lower().replace(".", "").replace(" ", "-")
+    ended = spec.get("ended", False)
+    contract, _ = Contract.objects.update_or_create(
+        id=contract_id(key, slug),
+        defaults={
+            "account": account,
+            "status": Contract.ENDED if ended else Contract.ACTIVE,
+            "title": spec["title"],
+            "job_id": f"job_{key}_{slug}",
+            "proposal_id": f"prop_{key}_{slug}",
+            "job_dm_conversation_id": f"conv_{key}_{slug}",
+            "payment_type": spec["type"],
+            "rate_usd": _dec(spec["rate"]),
+            "estimated_total_usd": _dec(spec.get("total")),
+            "estimated_volume": _dec(spec.get("volume")),
+            "start_date": created,
+            "end_date": created + timedelta(days=30) if ended else None,
+            "created_at": created,
+            "updated_at": created + timedelta(hours=1),
+            "freelancer_user_id": f"usr_fl_{handle}",
+            "freelancer_display_name": display_name,
+            "freelancer_country": country,
+            "freelancer_profile_path": f"/profile/{handle}",
+            "consumed_seconds": spec.get("consumed_seconds", 0),
+            "consumed_labels": spec.get("consumed_labels", 0),
+            "consumed_tasks": spec.get("consumed_labels", 0) // 10,
+            "last_usage_at": created + timedelta(days=3)
+            if spec.get("consumed_seconds") or spec.get("consumed_labels")
+            else None,
+        },
+    )
+    ids = []
+    for number, (name, status, amount, volume, due, extras) in enumerate(spec["milestones"], 1):
+        # API-made milestones may hold this number after a run without --reset; move them on.
+        _free_number(contract, number, milestone_id(key, slug, number))
+        funded = status in (Milestone.ACTIVE_FUNDED, Milestone.PAID)
+        milestone, _ = Milestone.objects.update_or_create(
+            id=milestone_id(key, slug, number),
+            defaults={
+                "contract": contract,
+                "number": number,
+                "name": name,
+                "description": f"{name}: deliver per the guidelines in the job post.",
+                "status": status,
+                "amount_usd": Decimal(amount),
+                "volume": _dec(volume),
+                "due_date": due,
+                "pending_approval": extras.get("pending_approval", False),
+                "needs_review": extras.get("needs_review", False),
+                "invoice_id": f"inv_{key}_{slug}_{number}" if funded else "",
+                "created_at": created + timedelta(hours=number),
+            },
+        )
+        ids.append(milestone.id)
+    return contract, ids
+
+
+def _free_number(contract: Contract, number: int, keep_id: str) -> None:
+    clash = contract.milestones.filter(number=number).exclude(id=keep_id).first()
+    if clash is not None:
+        last = max(contract.milestones.order_by("-number").values_list("number", flat=True)[:1])
+        clash.number = last + 1
+        clash.save(update_fields=["number"])
+
+
+def seed_bulk(account: Account, n: int, milestones_per_contract: int = 3) -> list[Contract]:
+    """Add `n` contracts (each with some milestones) to `account`, quickly, for benchmarks."""
+    types = [Contract.FIXED_PRICE, Contract.PAY_PER_HOUR, Contract.PAY_PER_LABEL]
+    rates = {
+        Contract.FIXED_PRICE: Decimal("500"),
+        Contract.PAY_PER_HOUR: Decimal("20"),
+        Contract.PAY_PER_LABEL: Decimal("0.10"),
+    }
+    statuses = [Milestone.PAID, Milestone.ACTIVE_FUNDED, Milestone.NOT_FUNDED]
+    contracts, milestones = [], []
+    start = NOW - timedelta(days=400)
+    for i in range(n):
+        kind = types[i % 3]
+        created = start + timedelta(minutes=i)
+        contract = Contract(
+            id=new_contract_id(),
+            account=account,
+            title=f"Bulk annotation project {i + 1}",
+            job_id=f"job_bulk_{account.organization_id}_{i}",
+            payment_type=kind,
+            rate_usd=rates[kind],
+            estimated_total_usd=rates[kind] * (1 if kind == Contract.FIXED_PRICE else 1000),
+            estimated_volume=None if kind == Contract.FIXED_PRICE else Decimal(1000),
+            start_date=created,
+            created_at=created,
+            updated_at=created,
+            freelancer_user_id=f"usr_fl_bulk_{i}",
+            freelancer_display_name="Alex P.",
+            freelancer_country="Portugal",
+            freelancer_profile_path="/profile/alex-p",
+        )
+        contracts.append(contract)
+        for number in range(1, milestones_per_contract + 1):
+            volume = None if kind == Contract.FIXED_PRICE else Decimal(100)
+            amount = rates[kind] if volume is None else rates[kind] * volume
+            status = statuses[(number - 1) % 3]
+            milestones.append(
+                Milestone(
+                    id=new_milestone_id(),
+                    contract=contract,
+                    number=number,
+                    name=f"Batch {number}",
+                    description=f"Batch {number} of the bulk project.",
+                    status=status,
+                    amount_usd=amount,
+                    volume=volume,
+                    invoice_id="" if status == Milestone.NOT_FUNDED else f"inv_bulk_{i}_{number}",
+                    created_at=created,
+                )
+            )
+    with transaction.atomic():
+        Contract.objects.bulk_create(contracts, batch_size=500)
+        Milestone.objects.bulk_create(milestones, batch_size=500)
+    return contracts
+
+
+class Command(BaseCommand):
+    help = "Seed the OpenTrain sandbox with demo accounts, tokens, contracts and milestones."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Also delete milestones, approvals and contracts the API added since seeding.",
+        )
+        parser.add_argument(
+            "--contracts",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Add N bulk contracts to the owner account (for benchmarks).",
+        )
+
+    def handle(self, *args, reset=False, contracts=0, **options):
+        accounts = seed(reset=reset)
+        for account in accounts:
+            token = account.tokens.first()
+            self.stdout.write(f"{account.key:10} {token.value}  {account.name}")
+        if contracts > 0:
+            seed_bulk(accounts[0], contracts)
+            self.stdout.write(f"Added {contracts} bulk contracts to {accounts[0].name}.")

@@ -1,0 +1,97 @@
+"""Stand-ins for the OpenTrain app's human pages: claim an account, confirm an approval, billing.
+
+They sit behind the dashboard's sign-in (the PM is signed in to the same site) and use ordinary
+CSRF-protected forms. Confirming an approval is the only way money "moves" in the sandbox.
+"""
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from .models import Account, Approval, Contract, Milestone, new_id
+
+
+@require_http_methods(["GET", "POST"])
+def claim(request, token):
+    account = get_object_or_404(Account, claim_token=token)
+    if request.method == "POST":
+        Account.objects.filter(pk=account.pk).update(claimed=True)
+        return redirect("sandbox:claim", token=token)
+    return render(request, "sandbox/claim.html", {"account": account})
+
+
+@require_http_methods(["GET", "POST"])
+def billing(request, organization_id):
+    account = get_object_or_404(Account, organization_id=organization_id)
+    if request.method == "POST":
+        Account.objects.filter(pk=account.pk).update(has_payment_method=True)
+        return redirect("sandbox:billing", organization_id=organization_id)
+    return render(request, "sandbox/billing.html", {"account": account})
+
+
+@require_http_methods(["GET", "POST"])
+def approval(request, approval_id):
+    problem = ""
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        if decision in ("confirm", "decline"):
+            problem = _resolve(approval_id, decision)
+            if not problem:
+                return redirect("sandbox:approval", approval_id=approval_id)
+        else:
+            problem = "Choose Confirm or Decline."
+    item = get_object_or_404(
+        Approval.objects.select_related("contract", "milestone"), id=approval_id
+    )
+    item.expire_if_due()
+    return render(request, "sandbox/approval.html", {"approval": item, "problem": problem})
+
+
+def _resolve(approval_id: str, decision: str) -> str:
+    """Confirm or decline a pending approval; return why it could not be, or ""."""
+    with transaction.atomic():
+        item = get_object_or_404(Approval.objects.select_for_update(), id=approval_id)
+        if item.expire_if_due():
+            return "This approval has expired; ask for it again from the dashboard."
+        if item.status != Approval.PENDING:
+            return f"This approval is already {item.status}."
+        now = timezone.now()
+        if decision == "confirm":
+            problem, result = _carry_out(item, now)
+            if problem:
+                return problem
+            item.status, item.result = Approval.CONFIRMED, result
+        else:
+            item.status = Approval.DECLINED
+        item.resolved_at = now
+        item.save(update_fields=["status", "result", "resolved_at"])
+    return ""
+
+
+def _carry_out(item: Approval, now) -> tuple[str, dict | None]:
+    """Do what the approval asked for. Returns (problem, result)."""
+    contract = Contract.objects.select_for_update().get(pk=item.contract_id)
+    if not contract.is_active:
+        return "The contract has ended, so this can no longer be confirmed.", None
+    if item.type == Approval.CONTRACT_END:
+        contract.end(now)
+        return "", {"contractEnded": True}
+
+    milestone = Milestone.objects.select_for_update().get(pk=item.milestone_id)
+    if item.type == Approval.MILESTONE_FUND:
+        if milestone.status != Milestone.NOT_FUNDED:
+            return f"The milestone is {milestone.status} now, so it cannot be funded.", None
+        milestone.status = Milestone.ACTIVE_FUNDED
+        milestone.invoice_id = new_id("inv")
+        result = {"invoiceId": milestone.invoice_id, "paymentIntentId": new_id("pi")}
+    else:
+        if milestone.status != Milestone.ACTIVE_FUNDED:
+            return f"The milestone is {milestone.status} now, so it cannot be paid.", None
+        milestone.status = Milestone.PAID
+        milestone.pending_approval = False
+        result = {"invoiceId": milestone.invoice_id or None, "payoutTransactionId": new_id("po")}
+    milestone.save(update_fields=["status", "invoice_id", "pending_approval"])
+    contract.updated_at = now
+    contract.save(update_fields=["updated_at"])
+    return "", result
