@@ -1,9 +1,7 @@
 """The contracts list: signed-in only, filtered locally, paged, calm when OpenTrain is not."""
 
-import pytest
 from django.urls import reverse
 
-from dashboard import opentrain
 from dashboard.sandbox.models import Account, Contract
 
 OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
@@ -11,20 +9,6 @@ OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
 
 def _owner_contracts():
     return Contract.objects.filter(account__key="owner")
-
-
-@pytest.fixture
-def upstream_calls(monkeypatch):
-    """Counts the requests the dashboard sends to OpenTrain (a spy: behaviour is unchanged)."""
-    calls = []
-    real = opentrain._request
-
-    def spy(method, path, token, payload=None):
-        calls.append((method, path))
-        return real(method, path, token, payload)
-
-    monkeypatch.setattr(opentrain, "_request", spy)
-    return calls
 
 
 def test_it_asks_an_anonymous_visitor_to_sign_in(client, db):

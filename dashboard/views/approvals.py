@@ -1,10 +1,69 @@
-# Placeholder until approval tracking lands (issue 4).
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from dashboard import approvals, opentrain, services
+from dashboard.models import Approval
+from dashboard.problems import explain
+
+PAGE_SIZE = 50
+# Where a polled approval row sits; the contract page reloads when one turns final.
+ROW_ORIGINS = ("contract", "list")
 
 
+@require_GET
 def approval_list(request):
-    raise Http404
+    rows = approvals.pending_first(Approval.objects.select_related("requested_by"))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "dashboard/approval_list.html", {"page": page})
 
 
+@require_GET
+@vary_on_headers("HX-Request")
 def approval_detail(request, approval_id):
-    raise Http404
+    row = get_object_or_404(
+        Approval.objects.select_related("requested_by"), approval_id=approval_id
+    )
+    token = services.token_for(request)
+    finished, poll_problem = False, None
+    if not row.is_terminal:
+        finished, error = approvals.refresh(token, row)
+        poll_problem = explain(error) if error else None
+
+    origin = request.GET.get("from", "")
+    if request.htmx and origin in ROW_ORIGINS:
+        context = {"approval": row, "origin": origin, "poll_problem": poll_problem}
+        response = render(request, "dashboard/approval_list.html#approval-row", context)
+        if finished and origin == "contract":
+            # The milestone timeline on that page changed too: reload it once.
+            response["HX-Refresh"] = "true"
+        return response
+
+    contract = milestone = None
+    if row.status == "confirmed" and (finished or not request.htmx):
+        # Show what the confirmation changed: one read of the contract.
+        contract = _contract_or_none(token, row.contract_id)
+        if contract is not None and row.milestone_id:
+            milestone = next((m for m in contract.milestones if m.id == row.milestone_id), None)
+
+    template_name = "dashboard/approval_detail.html"
+    if request.htmx:
+        template_name += "#approval-status"
+    return render(
+        request,
+        template_name,
+        {
+            "approval": row,
+            "poll_problem": poll_problem,
+            "contract": contract,
+            "milestone": milestone,
+        },
+    )
+
+
+def _contract_or_none(token, contract_id):
+    try:
+        return opentrain.get_contract(token, contract_id)
+    except opentrain.OpenTrainError:
+        return None

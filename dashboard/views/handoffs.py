@@ -1,14 +1,107 @@
-# Placeholder until the money handoffs land (issue 4).
-from django.http import Http404
+"""The money handoffs: each action is a confirmation page (GET) and one POST through the client.
+
+OpenTrain never moves money from an API call: funding, a payout and ending a funded contract each
+come back as a pending approval (202) that a signed-in person confirms in OpenTrain.
+"""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from dashboard import approvals, opentrain, services
+from dashboard.problems import Problem, explain
+from dashboard.roles import can_edit, editor_required
+
+CALLS = {
+    "fund": opentrain.fund_milestone,
+    "approve": opentrain.approve_milestone,
+    "end": opentrain.end_contract,
+}
+TITLES = {
+    "fund": "Request funding",
+    "approve": "Request payout approval",
+    "end": "End contract",
+}
 
 
-def contract_end(request, contract_id):
-    raise Http404
-
-
+@require_http_methods(["GET", "POST"])
+@editor_required
 def milestone_fund(request, milestone_id):
-    raise Http404
+    return _handoff(request, "fund", milestone_id, _contract_param(request))
 
 
+@require_http_methods(["GET", "POST"])
+@editor_required
 def milestone_approve(request, milestone_id):
-    raise Http404
+    return _handoff(request, "approve", milestone_id, _contract_param(request))
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def contract_end(request, contract_id):
+    return _handoff(request, "end", contract_id, contract_id)
+
+
+def _contract_param(request) -> str:
+    return (request.POST if request.method == "POST" else request.GET).get("contract", "")[:200]
+
+
+def _handoff(request, action, target_id, contract_id):
+    token = services.token_for(request)
+    # One read to describe what will happen (and to label the stored approval).
+    contract, problem = None, None
+    if contract_id:
+        try:
+            contract = opentrain.get_contract(token, contract_id)
+        except opentrain.OpenTrainError as exc:
+            problem = explain(exc)
+
+    if request.method == "POST":
+        problem = None  # a failed read must not stop the request itself
+        try:
+            handoff = CALLS[action](token, target_id)
+        except opentrain.OpenTrainError as exc:
+            problem = explain(exc)
+        else:
+            if handoff.approval is not None and handoff.approval.id:
+                row, created = approvals.record(
+                    handoff.approval, user=request.user, contract=contract
+                )
+                if not created:
+                    messages.info(
+                        request,
+                        "This was already requested: OpenTrain answered with the same approval, "
+                        "still waiting for a person to confirm it.",
+                    )
+                return redirect("approval_detail", row.approval_id)
+            if handoff.done:
+                messages.success(request, "Contract ended.")
+                return redirect("contract_detail", target_id)
+            problem = Problem(
+                "unknown",
+                "OpenTrain answered without an approval",
+                "OpenTrain accepted the request but sent no approval to follow. Check the "
+                "contract in OpenTrain before asking again.",
+            )
+        finally:
+            # Whatever happened, the cached list may now be stale.
+            services.forget_contracts(token)
+
+    milestone = None
+    if contract is not None and action != "end":
+        milestone = next((m for m in contract.milestones if m.id == target_id), None)
+    return render(
+        request,
+        "dashboard/handoff_confirm.html",
+        {
+            "action": action,
+            "title": TITLES[action],
+            "contract_id": contract_id,
+            "contract": contract,
+            "milestone": milestone,
+            "funded": contract is not None
+            and any(m.status == "ACTIVE_FUNDED" for m in contract.milestones),
+            "problem": problem,
+            "can_edit": can_edit(request.user),
+        },
+    )
