@@ -30,6 +30,9 @@ class Submission(models.Model):
     error_code = models.CharField(max_length=60, blank=True)
     error_reason = models.CharField(max_length=60, blank=True)
     error_message = models.TextField(blank=True)
+    error_details = models.JSONField(
+        default=dict, blank=True, help_text="The error's `details` (claimUrl, field, ...)."
+    )
     request_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -54,9 +57,7 @@ class Approval(models.Model):
     milestone_label = models.CharField(max_length=300, blank=True)
     approval_url = models.URLField(max_length=2000, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     data = models.JSONField(default=dict, help_text="The approval as OpenTrain last returned it.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

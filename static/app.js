@@ -40,3 +40,75 @@
   document.addEventListener("DOMContentLoaded", function () { localise(document); });
   document.addEventListener("htmx:afterSwap", function (e) { localise(e.target); });
 })();
+
+// Milestone form: the cost of an hourly or per-label milestone as the PM types, from the contract
+// rate in data attributes. Exact decimal arithmetic with BigInt (never floats), rounded half up to
+// the cent like OpenTrain: 3 labels at $0.07 is $0.21. The server renders the same after a submit.
+(function () {
+  "use strict";
+  var NUMBER = /^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^\.\d+$/;
+
+  // "12.50" -> {units: 1250n, scale: 2}; null when it is not plain digits.
+  function parse(text) {
+    text = (text || "").trim();
+    if (!NUMBER.test(text)) return null;
+    text = text.replace(/,/g, "");
+    var parts = text.split(".");
+    var fraction = parts[1] || "";
+    return { units: BigInt((parts[0] || "0") + fraction), scale: fraction.length };
+  }
+
+  function cents(rate, volume) {
+    var product = rate.units * volume.units;
+    var scale = rate.scale + volume.scale;
+    if (scale <= 2) return product * 10n ** BigInt(2 - scale);
+    var divisor = 10n ** BigInt(scale - 2);
+    var whole = product / divisor;
+    return (product % divisor) * 2n >= divisor ? whole + 1n : whole;
+  }
+
+  function dollars(amount) {
+    var text = (amount / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var rest = (amount % 100n).toString().padStart(2, "0");
+    return "$" + text + "." + rest;
+  }
+
+  function update(preview) {
+    var input = document.getElementById(preview.dataset.input);
+    var rate = parse(preview.dataset.rate);
+    if (!input || !rate) return;
+    var volume = parse(input.value);
+    var many = preview.dataset.unitMany;
+    preview.textContent = "";
+    if (!volume || volume.units === 0n) {
+      preview.textContent = "Cost of this milestone: enter the number of " + many +
+        " to see it (" + preview.dataset.rateLabel + ").";
+      return;
+    }
+    var unit = input.value.trim() === "1" ? preview.dataset.unitOne : many;
+    var strong = document.createElement("strong");
+    strong.textContent = dollars(cents(rate, volume));
+    preview.append("Cost of this milestone: ", strong,
+      " (" + input.value.trim() + " " + unit + " at " + preview.dataset.rateLabel + ")");
+  }
+
+  function previewFor(input) {
+    return document.querySelector('[data-cost-preview][data-input="' + input.id + '"]');
+  }
+
+  document.addEventListener("input", function (event) {
+    var preview = event.target.id && previewFor(event.target);
+    if (preview) update(preview);
+  });
+
+  // After htmx re-renders the form with errors, move focus to the first one, as a full page
+  // load would let a screen reader find it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var form = document.getElementById("milestone-form");
+    if (!form || event.detail.requestConfig.verb !== "post") return;
+    var first = form.querySelector('[aria-invalid="true"]') || form.querySelector(".problem");
+    if (!first) return;
+    if (first.classList.contains("problem")) first.setAttribute("tabindex", "-1");
+    first.focus();
+  });
+})();

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,51 +14,98 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Approval',
+            name="Approval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('approval_id', models.CharField(max_length=200, unique=True)),
-                ('type', models.CharField(max_length=40)),
-                ('status', models.CharField(max_length=40)),
-                ('contract_id', models.CharField(max_length=200)),
-                ('contract_title', models.CharField(blank=True, max_length=300)),
-                ('milestone_id', models.CharField(blank=True, max_length=200)),
-                ('milestone_label', models.CharField(blank=True, max_length=300)),
-                ('approval_url', models.URLField(blank=True, max_length=2000)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('data', models.JSONField(default=dict, help_text='The approval as OpenTrain last returned it.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("approval_id", models.CharField(max_length=200, unique=True)),
+                ("type", models.CharField(max_length=40)),
+                ("status", models.CharField(max_length=40)),
+                ("contract_id", models.CharField(max_length=200)),
+                ("contract_title", models.CharField(blank=True, max_length=300)),
+                ("milestone_id", models.CharField(blank=True, max_length=200)),
+                ("milestone_label", models.CharField(blank=True, max_length=300)),
+                ("approval_url", models.URLField(blank=True, max_length=2000)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "data",
+                    models.JSONField(
+                        default=dict, help_text="The approval as OpenTrain last returned it."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.UUIDField(unique=True)),
-                ('contract_id', models.CharField(max_length=200)),
-                ('contract_title', models.CharField(blank=True, max_length=300)),
-                ('payment_type', models.CharField(blank=True, max_length=40)),
-                ('payload', models.JSONField(default=dict, help_text='The JSON body sent to OpenTrain.')),
-                ('state', models.CharField(choices=[('pending', 'Sending'), ('created', 'Created'), ('failed', 'Not created'), ('unknown', 'Outcome unknown')], default='pending', max_length=10)),
-                ('milestone_id', models.CharField(blank=True, max_length=200)),
-                ('milestone', models.JSONField(blank=True, help_text='The milestone as returned.', null=True)),
-                ('error_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error_code', models.CharField(blank=True, max_length=60)),
-                ('error_reason', models.CharField(blank=True, max_length=60)),
-                ('error_message', models.TextField(blank=True)),
-                ('request_id', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.UUIDField(unique=True)),
+                ("contract_id", models.CharField(max_length=200)),
+                ("contract_title", models.CharField(blank=True, max_length=300)),
+                ("payment_type", models.CharField(blank=True, max_length=40)),
+                (
+                    "payload",
+                    models.JSONField(default=dict, help_text="The JSON body sent to OpenTrain."),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Sending"),
+                            ("created", "Created"),
+                            ("failed", "Not created"),
+                            ("unknown", "Outcome unknown"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("milestone_id", models.CharField(blank=True, max_length=200)),
+                (
+                    "milestone",
+                    models.JSONField(blank=True, help_text="The milestone as returned.", null=True),
+                ),
+                ("error_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error_code", models.CharField(blank=True, max_length=60)),
+                ("error_reason", models.CharField(blank=True, max_length=60)),
+                ("error_message", models.TextField(blank=True)),
+                ("request_id", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('make_changes', 'Can create milestones and request approvals')],
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("make_changes", "Can create milestones and request approvals")],
             },
         ),
     ]

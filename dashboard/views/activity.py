@@ -1,6 +1,15 @@
-# Placeholder until the activity page lands (issue 3).
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from dashboard.models import Submission
+
+PAGE_SIZE = 50
 
 
+@require_GET
 def activity(request):
-    raise Http404
+    # Only the dashboard's own records: this page never calls OpenTrain.
+    submissions = Submission.objects.select_related("user").order_by("-created_at", "-id")
+    page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "dashboard/activity.html", {"page": page})

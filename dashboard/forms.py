@@ -1,0 +1,271 @@
+"""The milestone forms: one per payment model, picked by the contract's `paymentType`.
+
+They apply the API's own rules before anything is sent, so invalid input never reaches OpenTrain.
+Numbers are parsed as `Decimal` from plain digits only: no exponents, NaN or Infinity.
+"""
+
+import re
+import uuid
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import forms
+
+CENT = Decimal("0.01")
+# Sane upper bounds for one milestone; larger values are almost certainly typos.
+MAX_AMOUNT_USD = Decimal("1000000")
+MAX_HOURS = Decimal("100000")
+MAX_LABELS = Decimal("10000000")
+EARLIEST_DUE = date(2000, 1, 1)
+LATEST_DUE = date(2100, 12, 31)
+
+# Plain digits, optionally grouped by thousands ("5,000"), optionally with a decimal part.
+_NUMBER = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+")
+
+
+def milestone_cost(rate: Decimal | None, volume: Decimal | None) -> Decimal | None:
+    """What `volume` hours or labels cost at `rate`, to the cent (as OpenTrain prices it)."""
+    if rate is None or volume is None:
+        return None
+    return (rate * volume).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class PositiveDecimalField(forms.Field):
+    """A positive number with at most `places` decimals and at most `maximum`."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *, places: int, maximum: Decimal, noun: str, **kwargs):
+        self.places = places
+        self.maximum = maximum
+        self.noun = noun
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update(
+            {
+                "inputmode": "decimal" if self.places else "numeric",
+                "autocomplete": "off",
+                "maxlength": "20",
+            }
+        )
+        return attrs
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if text.startswith("$") and self.noun == "amount":
+            text = text[1:].strip()
+        if not text:
+            return None
+        if text.startswith("-"):
+            raise forms.ValidationError(f"Enter {self._an()} greater than zero.", code="positive")
+        if len(text) > 20:
+            raise forms.ValidationError(self._too_large(), code="max_value")
+        if not _NUMBER.fullmatch(text):
+            example = "5000" if self.places == 0 else "1250 or 12.50"
+            raise forms.ValidationError(
+                f"Enter {self._an()} as plain digits, such as {example}.", code="invalid"
+            )
+        return Decimal(text.replace(",", ""))
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        if value <= 0:
+            raise forms.ValidationError(f"Enter {self._an()} greater than zero.", code="positive")
+        if value != value.quantize(Decimal(1).scaleb(-self.places)):
+            if self.places == 0:
+                message = f"Enter a whole number of {self.noun}."
+            else:
+                message = f"Use at most {self.places} decimal places."
+            raise forms.ValidationError(message, code="decimal_places")
+        if value > self.maximum:
+            raise forms.ValidationError(self._too_large(), code="max_value")
+
+    def _an(self) -> str:
+        return "an amount" if self.noun == "amount" else f"a number of {self.noun}"
+
+    def _too_large(self) -> str:
+        limit = f"${self.maximum:,}" if self.noun == "amount" else f"{self.maximum:,} {self.noun}"
+        return (
+            f"That is more than the dashboard accepts for one milestone ({limit}). "
+            "Split the work into smaller milestones."
+        )
+
+
+class MilestoneForm(forms.Form):
+    """The fields every payment model shares. Subclasses add `amount_usd` or `volume`."""
+
+    payment_type = ""
+    money_field = ""
+
+    name = forms.CharField(
+        label="Name",
+        required=False,
+        max_length=200,
+        help_text="Optional. A short name, such as “Second labeling batch”.",
+    )
+    description = forms.CharField(
+        label="Description",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What the AI trainer delivers for this milestone.",
+        error_messages={"required": "Describe the work to deliver."},
+    )
+    due_date = forms.DateField(
+        label="Due date",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Optional.",
+        error_messages={"invalid": "Enter a real date, such as 2026-07-15."},
+    )
+    # One per rendered form: the database admits one submission per key, so a double click or
+    # a browser resubmit cannot create a second milestone.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args, rate: Decimal | None = None, **kwargs):
+        self.rate = rate
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    @property
+    def money(self):
+        """The payment model's own field (`amount_usd` or `volume`), for the template."""
+        return self[self.money_field] if self.money_field else None
+
+    def clean_due_date(self):
+        due = self.cleaned_data.get("due_date")
+        if due is not None and not EARLIEST_DUE <= due <= LATEST_DUE:
+            raise forms.ValidationError("Enter a due date between the years 2000 and 2100.")
+        return due
+
+    def milestone_fields(self) -> dict:
+        """The keyword arguments for `opentrain.create_milestone`, from valid data."""
+        data = self.cleaned_data
+        due = data.get("due_date")
+        return {
+            "description": data["description"],
+            "name": data.get("name") or None,
+            "due_date": due.isoformat() if due else None,
+        }
+
+    @property
+    def cost(self) -> Decimal | None:
+        """What the milestone will cost, when the form can tell (hourly and per-label only)."""
+        return None
+
+
+class FixedPriceMilestoneForm(MilestoneForm):
+    payment_type = "FIXED_PRICE"
+    money_field = "amount_usd"
+
+    amount_usd = PositiveDecimalField(
+        label="Amount (USD)",
+        places=2,
+        maximum=MAX_AMOUNT_USD,
+        noun="amount",
+        help_text="In US dollars, at most 2 decimals.",
+        error_messages={"required": "Enter the amount for this milestone."},
+    )
+
+    def milestone_fields(self) -> dict:
+        return {**super().milestone_fields(), "amount_usd": self.cleaned_data["amount_usd"]}
+
+
+class _VolumeMilestoneForm(MilestoneForm):
+    """Hourly and per-label: the PM enters the volume; OpenTrain computes the amount."""
+
+    money_field = "volume"
+
+    def clean(self):
+        cleaned = super().clean()
+        cost = milestone_cost(self.rate, cleaned.get("volume"))
+        if cost is not None and cost <= 0:
+            self.add_error("volume", "At this contract's rate that costs less than one cent.")
+        elif cost is not None and cost > MAX_AMOUNT_USD:
+            self.add_error(
+                "volume",
+                f"That would cost ${cost:,}, more than the dashboard accepts for one milestone "
+                f"(${MAX_AMOUNT_USD:,}). Split the work into smaller milestones.",
+            )
+        return cleaned
+
+    def milestone_fields(self) -> dict:
+        # Volume only: OpenTrain computes the amount, so no rounding of ours can disagree with it.
+        return {**super().milestone_fields(), "volume": self.cleaned_data["volume"]}
+
+    @property
+    def typed_volume(self) -> Decimal | None:
+        """The volume as typed so far, when it is a valid one (for the cost preview)."""
+        try:
+            return self.fields["volume"].clean(self["volume"].data)
+        except forms.ValidationError:
+            return None
+
+    @property
+    def cost(self) -> Decimal | None:
+        return milestone_cost(self.rate, self.typed_volume)
+
+
+class HourlyMilestoneForm(_VolumeMilestoneForm):
+    payment_type = "PAY_PER_HOUR"
+
+    volume = PositiveDecimalField(
+        label="Hours",
+        places=2,
+        maximum=MAX_HOURS,
+        noun="hours",
+        help_text="How many hours this milestone covers, at most 2 decimals.",
+        error_messages={"required": "Enter how many hours this milestone covers."},
+    )
+
+
+class PerLabelMilestoneForm(_VolumeMilestoneForm):
+    payment_type = "PAY_PER_LABEL"
+
+    volume = PositiveDecimalField(
+        label="Labels",
+        places=0,
+        maximum=MAX_LABELS,
+        noun="labels",
+        help_text="How many labels this milestone covers, a whole number.",
+        error_messages={"required": "Enter how many labels this milestone covers."},
+    )
+
+
+# The API's `paymentType` -> the form for it. The views branch on this and nothing else.
+FORMS = {
+    "FIXED_PRICE": FixedPriceMilestoneForm,
+    "PAY_PER_HOUR": HourlyMilestoneForm,
+    "PAY_PER_LABEL": PerLabelMilestoneForm,
+}
+
+
+class ContractPickerForm(forms.Form):
+    """`/milestones/new/`: which active contract the milestone is for."""
+
+    contract = forms.ChoiceField(
+        label="Contract",
+        error_messages={
+            "required": "Choose a contract.",
+            "invalid_choice": "Choose one of the active contracts.",
+        },
+    )
+
+    def __init__(self, *args, contracts=(), **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.contracts = {c.id: c for c in contracts if c.is_active}
+        self.fields["contract"].choices = [("", "Choose a contract…")] + [
+            (c.id, f"{c.title} · {c.freelancer.display_name}".rstrip(" ·"))
+            for c in self.contracts.values()
+        ]
+
+    @property
+    def chosen(self):
+        if not self.is_valid():
+            return None
+        return self.contracts.get(self.cleaned_data["contract"])

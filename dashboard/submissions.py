@@ -1,0 +1,335 @@
+"""Milestone submissions: exactly one OpenTrain call per one-time key, recorded in the database.
+
+The unique `Submission.key` is the guard. The request that inserts the row calls OpenTrain, once;
+any other request with the same key (double click, browser resubmit) waits briefly and shows the
+first outcome. When OpenTrain's answer is lost (timeout, dropped connection, 5xx), the contract is
+re-read: a matching new milestone means the submission was created; otherwise the outcome is
+unknown, and the next attempt for the same milestone re-reads the contract before sending again.
+
+No HTTP here: everything upstream goes through `dashboard.opentrain`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from dashboard import opentrain
+from dashboard.models import Submission
+from dashboard.opentrain import OpenTrainError
+from dashboard.problems import Problem, explain
+
+logger = logging.getLogger("dashboard.submissions")
+
+WAIT_FOR_PENDING = 4.0  # seconds a duplicate request waits for the first one to finish
+POLL_INTERVAL = 0.2
+# OpenTrain's clock and ours may disagree a little when matching a milestone's createdAt.
+CLOCK_SKEW = timedelta(minutes=2)
+UNKNOWN_LOOKBACK = timedelta(days=1)
+ACCESS_CACHE_SECONDS = 300
+
+State = Submission.State
+
+
+@dataclass(frozen=True)
+class Outcome:
+    submission: Submission
+    error: OpenTrainError | None = None
+    replayed: bool = False  # another request (or an earlier, unclear one) owns the result
+
+    @property
+    def created(self) -> bool:
+        return self.submission.state == State.CREATED
+
+    @property
+    def pending(self) -> bool:
+        return self.submission.state == State.PENDING
+
+    @property
+    def problem(self) -> Problem | None:
+        if self.error is not None and self.submission.state == State.FAILED:
+            return explain(self.error)  # fresh: keeps Retry-After, which is not stored
+        return problem_for(self.submission)
+
+
+def submit(*, key, user, token: str, contract: opentrain.Contract, fields: dict) -> Outcome:
+    """Create the milestone once for `key`, or report what the first request with `key` got.
+
+    Raises OpenTrainError only when an earlier unclear submission of the same milestone could
+    not be checked; nothing is sent then.
+    """
+    existing = Submission.objects.filter(key=key).first()
+    if existing is not None:
+        return Outcome(_wait_for(existing), replayed=True)
+
+    payload = opentrain.milestone_payload(**fields)
+    earlier = _settle_unknown(token, contract.id, payload)
+    if earlier is not None:
+        return Outcome(earlier, replayed=True)
+
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                key=key,
+                user=user,
+                contract_id=contract.id,
+                contract_title=contract.title,
+                payment_type=contract.payment_type,
+                payload=payload,
+            )
+    except IntegrityError:
+        # Another request inserted this key between our check and our insert: it owns the call.
+        return Outcome(_wait_for(Submission.objects.get(key=key)), replayed=True)
+
+    try:
+        milestone = opentrain.create_milestone(token, contract.id, **fields)
+    except OpenTrainError as error:
+        _record_error(submission, error)
+        if error.ambiguous:
+            _reconcile(submission, token)
+        else:
+            _finish(submission, State.FAILED)
+        return Outcome(submission, error=error)
+    except BaseException:
+        # A bug or a worker shutdown mid-call: the milestone may or may not exist.
+        _finish(submission, State.UNKNOWN)
+        raise
+    _adopt(submission, milestone)
+    return Outcome(submission)
+
+
+def _wait_for(submission: Submission) -> Submission:
+    deadline = time.monotonic() + WAIT_FOR_PENDING
+    while submission.state == State.PENDING and time.monotonic() < deadline:
+        time.sleep(POLL_INTERVAL)
+        submission.refresh_from_db()
+    return submission
+
+
+def _record_error(submission: Submission, error: OpenTrainError) -> None:
+    submission.error_status = error.status
+    submission.error_code = error.code[:60]
+    submission.error_reason = error.reason[:60]
+    submission.error_message = error.message
+    submission.error_details = error.details
+    submission.request_id = (error.request_id or "")[:100]
+
+
+def _finish(submission: Submission, state: str) -> None:
+    submission.state = state
+    submission.completed_at = timezone.now()
+    submission.save()
+
+
+def _adopt(submission: Submission, milestone: opentrain.Milestone) -> None:
+    submission.milestone_id = milestone.id
+    submission.milestone = {
+        "id": milestone.id,
+        "name": milestone.name,
+        "description": milestone.description,
+        "status": milestone.status,
+        "amountUsd": _text(milestone.amount_usd),
+        "volume": _text(milestone.volume),
+        "milestoneNumber": milestone.number,
+        "dueDate": milestone.due_date,
+        "createdAt": milestone.created_at,
+    }
+    _finish(submission, State.CREATED)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+# --- unclear outcomes ------------------------------------------------------------------------
+
+
+def _reconcile(submission: Submission, token: str) -> None:
+    """After a lost answer, look for the milestone on the contract; else the outcome is unknown."""
+    try:
+        contract = opentrain.get_contract(token, submission.contract_id)
+    except OpenTrainError:
+        submission.error_details = {**submission.error_details, "recheck": "unreadable"}
+        _finish(submission, State.UNKNOWN)
+        return
+    match = _find_match(submission, contract)
+    if match is not None:
+        logger.info(
+            "submission %s: milestone %s found after a lost answer", submission.key, match.id
+        )
+        _adopt(submission, match)
+        return
+    submission.error_details = {**submission.error_details, "recheck": "no_match"}
+    _finish(submission, State.UNKNOWN)
+
+
+def _settle_unknown(token: str, contract_id: str, payload: dict) -> Submission | None:
+    """Before sending a milestone again, check whether an earlier unclear attempt created it."""
+    since = timezone.now() - UNKNOWN_LOOKBACK
+    unknown = [
+        s
+        for s in Submission.objects.filter(
+            contract_id=contract_id, state=State.UNKNOWN, created_at__gte=since
+        ).order_by("created_at")
+        if s.payload == payload
+    ]
+    if not unknown:
+        return None
+    contract = opentrain.get_contract(token, contract_id)
+    for submission in unknown:
+        match = _find_match(submission, contract)
+        if match is not None:
+            _adopt(submission, match)
+            return submission
+    return None
+
+
+def _find_match(submission: Submission, contract: opentrain.Contract) -> opentrain.Milestone | None:
+    """The contract's milestone this submission created: same values, new, and not claimed."""
+    claimed = set(
+        Submission.objects.filter(contract_id=submission.contract_id, state=State.CREATED)
+        .exclude(pk=submission.pk)
+        .values_list("milestone_id", flat=True)
+    )
+    candidates = [
+        m
+        for m in contract.milestones
+        if m.id not in claimed
+        and _same_values(m, submission.payload)
+        and _created_since(m, submission.created_at - CLOCK_SKEW)
+    ]
+    return min(candidates, key=lambda m: (m.created_at, m.number or 0), default=None)
+
+
+def _same_values(milestone: opentrain.Milestone, payload: dict) -> bool:
+    if milestone.description.strip() != str(payload.get("description", "")).strip():
+        return False
+    if milestone.name.strip() != str(payload.get("name") or "").strip():
+        return False
+    for key, value in (("amountUsd", milestone.amount_usd), ("volume", milestone.volume)):
+        if key in payload and value != Decimal(str(payload[key])):
+            return False
+    return "dueDate" not in payload or milestone.due_date[:10] == payload["dueDate"]
+
+
+def _created_since(milestone: opentrain.Milestone, since) -> bool:
+    try:
+        created = parse_datetime(milestone.created_at.replace("Z", "+00:00"))
+    except ValueError:
+        created = None
+    # Without a readable timestamp, the values and the "not claimed" rule decide.
+    return created is None or created >= since
+
+
+# --- what the PM is told ---------------------------------------------------------------------
+
+
+def problem_for(submission: Submission) -> Problem | None:
+    """The stored outcome of a failed or unclear submission, in words."""
+    if submission.state == State.FAILED:
+        return explain(
+            OpenTrainError(
+                submission.error_message,
+                status=submission.error_status,
+                code=submission.error_code,
+                request_id=submission.request_id or None,
+                details=submission.error_details,
+            )
+        )
+    if submission.state != State.UNKNOWN:
+        return None
+    said = f"OpenTrain did not confirm the milestone: {submission.error_message}".rstrip()
+    if submission.error_details.get("recheck") == "no_match":
+        after = (
+            "The dashboard then re-read the contract and it shows no new milestone matching this "
+            "one, so it was most likely not created. Submitting again is safe: the form has a new "
+            "key, and the dashboard checks the contract once more before sending."
+        )
+    else:
+        after = (
+            "The dashboard could not re-read the contract to check. Look at the contract before "
+            "submitting again; if you do, the dashboard checks the contract first and does not "
+            "send the milestone again if this attempt turns out to have created it."
+        )
+    return Problem(
+        "ambiguous",
+        "The outcome is unknown",
+        f"{said} {after} Nothing you typed was lost.",
+        submission.request_id or None,
+    )
+
+
+def field_problem(problem: Problem, label: str) -> Problem:
+    """The summary at the top of the form when the message itself stands next to a field."""
+    return replace(problem, message=f"See the message next to “{label}” below.")
+
+
+# --- can this token create milestones? -------------------------------------------------------
+
+
+def write_access_problem(token: str) -> Problem | None:
+    """Why the token cannot create milestones, known before the PM types; None when it can.
+
+    From `GET /auth/me` scopes and, when it answers, `GET /job-drafts/capabilities`; cached a few
+    minutes per token. Only a hint: OpenTrain's answer to the submission still decides.
+    """
+    key = _token_key("write-access", token)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    try:
+        me = opentrain.get_me(token)
+    except OpenTrainError as error:
+        if error.status != 401:
+            return None  # unknown: do not guess, and ask again next time
+        problem = explain(error)
+    else:
+        problem = _access_problem(token, me)
+    cache.set(key, problem or False, ACCESS_CACHE_SECONDS)
+    return problem
+
+
+def _access_problem(token: str, me: opentrain.Me) -> Problem | None:
+    if not me.has_scope("payments:write"):
+        return explain(
+            OpenTrainError("", status=403, details={"requiredScopes": ["payments:write"]})
+        )
+    try:
+        capabilities = opentrain.get_capabilities(token)
+    except OpenTrainError:
+        return None  # the probe is behind its own feature flag and may be refused: ignore it
+    if capabilities.get("paymentsWrite") is False:
+        return explain(
+            OpenTrainError("", status=403, details={"featureKey": "public_api_payments_write"})
+        )
+    return None
+
+
+# --- the contract a form was rendered for ----------------------------------------------------
+
+FORM_CONTRACT_SECONDS = 3600
+
+
+def remember_contract(token: str, contract: opentrain.Contract) -> None:
+    """Keep the contract a form was rendered for, so a submit still works if OpenTrain blips."""
+    cache.set(_token_key("form-contract", token, contract.id), contract, FORM_CONTRACT_SECONDS)
+
+
+def remembered_contract(token: str, contract_id: str) -> opentrain.Contract | None:
+    return cache.get(_token_key("form-contract", token, contract_id))
+
+
+def _token_key(prefix: str, token: str, *parts: str) -> str:
+    """A cache key per API base, token and parts; the token itself never appears in it."""
+    raw = "|".join((settings.OT_API_BASE_URL, token, *parts))
+    return f"{prefix}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"

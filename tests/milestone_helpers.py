@@ -1,0 +1,69 @@
+"""Helpers shared by the milestone and activity tests (plain functions, not fixtures)."""
+
+import re
+
+import httpx
+
+from dashboard import opentrain, services
+from dashboard.sandbox.models import Milestone
+
+FIXED = "ctr_owner_fixed_300"
+HOURLY = "ctr_owner_hourly_1250"  # $12.50 / hour
+LABELS = "ctr_owner_label_007"  # $0.07 / label
+NO_RATE = "ctr_owner_label_norate"
+ENDED = "ctr_owner_ended"
+
+
+def form_url(contract_id: str) -> str:
+    return f"/contracts/{contract_id}/milestones/new/"
+
+
+def spy_on_api(monkeypatch) -> list[tuple[str, str, dict | None]]:
+    """Record each upstream request (method, path, JSON body) and change nothing."""
+    calls = []
+    real = opentrain._request
+
+    def spy(method, path, token, payload=None):
+        calls.append((method, path, payload))
+        return real(method, path, token, payload)
+
+    monkeypatch.setattr(opentrain, "_request", spy)
+    return calls
+
+
+def posts(calls) -> list:
+    return [c for c in calls if c[0] == "POST"]
+
+
+def use_account(client, key: str) -> None:
+    """Act as one of the sandbox's demo accounts."""
+    session = client.session
+    session[services.SANDBOX_ACCOUNT_KEY] = key
+    session.save()
+
+
+def submission_key(html: str) -> str:
+    return re.search(r'name="submission_key" value="([0-9a-f-]{36})"', html).group(1)
+
+
+def open_form(client, contract_id: str) -> str:
+    """GET the form (caching the contract list, as a PM's browser would) and return its key."""
+    response = client.get(form_url(contract_id))
+    assert response.status_code == 200
+    return submission_key(response.content.decode())
+
+
+def milestones(contract_id: str) -> list[Milestone]:
+    return list(Milestone.objects.filter(contract_id=contract_id).order_by("number"))
+
+
+def mock_api(monkeypatch, handler) -> None:
+    """Answer upstream requests with `handler`: for faults the sandbox cannot make."""
+    monkeypatch.setattr(opentrain, "_client", httpx.Client(transport=httpx.MockTransport(handler)))
+
+
+def envelope(status: int, code: str, message: str, details: dict | None = None, **headers):
+    body = {"error": message, "code": code, "requestId": "req-mock-123"}
+    if details is not None:
+        body["details"] = details
+    return httpx.Response(status, json=body, headers=headers)

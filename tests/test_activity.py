@@ -1,0 +1,126 @@
+"""The activity page and a submission's page: the dashboard's own record, no OpenTrain calls."""
+
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+
+from dashboard.models import Submission
+from tests.milestone_helpers import FIXED, LABELS, form_url, open_form, spy_on_api, use_account
+
+
+def record(editor, n, **fields):
+    defaults = {
+        "key": uuid.uuid4(),
+        "user": editor,
+        "contract_id": FIXED,
+        "contract_title": "Spanish Sentiment Labeling Contract",
+        "payment_type": "FIXED_PRICE",
+        "payload": {"description": f"Batch {n}", "amountUsd": 100 + n},
+        "state": Submission.State.CREATED,
+    }
+    submission = Submission.objects.create(**{**defaults, **fields})
+    Submission.objects.filter(pk=submission.pk).update(
+        created_at=timezone.now() - timedelta(minutes=100 - n)
+    )
+    return submission
+
+
+def test_activity_lists_who_sent_what_to_which_contract_and_the_outcome(sandbox, pm, editor):
+    use_account(pm, "unclaimed")
+    pm.post(
+        form_url("ctr_unclaimed_label_007"),
+        {
+            "description": "Three labels",
+            "volume": "3",
+            "submission_key": open_form(pm, "ctr_unclaimed_label_007"),
+        },
+    )
+    use_account(pm, "owner")
+    pm.post(
+        form_url(LABELS),
+        {"description": "Five labels", "volume": "5", "submission_key": open_form(pm, LABELS)},
+    )
+
+    html = pm.get("/activity/").content.decode()
+
+    failed = Submission.objects.get(state=Submission.State.FAILED)
+    assert html.index("Five labels") < html.index("Three labels")  # newest first
+    assert "editor" in html
+    assert f'href="/contracts/{LABELS}/">Spanish Sentiment Labels (per label)</a>' in html
+    assert "Created</span>" in html
+    assert "Not created</span>" in html
+    assert "403 account_claim_required" in html
+    assert f"<code>{failed.request_id}</code>" in html
+    assert f'href="/submissions/{failed.key}/"' in html
+
+
+def test_activity_never_calls_opentrain(sandbox, pm, editor, monkeypatch):
+    record(editor, 1)
+    pm.get("/activity/")  # the page header's sandbox account list is now cached
+    calls = spy_on_api(monkeypatch)
+
+    response = pm.get("/activity/")
+
+    assert response.status_code == 200
+    assert "Batch 1" in response.content.decode()
+    assert calls == []
+
+
+def test_activity_shows_fifty_submissions_a_page(sandbox, pm, editor):
+    for n in range(55):
+        record(editor, n)
+
+    first = pm.get("/activity/").content.decode()
+    second = pm.get("/activity/?page=2").content.decode()
+
+    assert first.count("<tr>") == 51  # the header row and 50 submissions
+    assert "Batch 54" in first and "Batch 5</dd>" in first and "Batch 4</dd>" not in first
+    assert "Page 1 of 2" in first
+    assert "Batch 4</dd>" in second
+
+
+def test_an_empty_activity_page_says_so(sandbox, pm):
+    assert "No milestones sent yet" in pm.get("/activity/").content.decode()
+
+
+def test_a_failed_submission_shows_its_outcome_and_a_way_back_to_the_form(sandbox, pm, editor):
+    submission = record(
+        editor,
+        1,
+        state=Submission.State.FAILED,
+        error_status=409,
+        error_code="CONFLICT",
+        error_reason="contract_ended",
+        error_message="This contract has ended.",
+        error_details={"reason": "contract_ended"},
+        request_id="req-42",
+    )
+
+    html = pm.get(f"/submissions/{submission.key}/").content.decode()
+
+    assert "Milestone not created" in html
+    assert "This contract has ended" in html
+    assert "req-42" in html
+    assert f'href="{form_url(FIXED)}">Back to the form' in html
+
+
+def test_an_unknown_outcome_says_so_plainly(sandbox, pm, editor):
+    submission = record(
+        editor,
+        1,
+        state=Submission.State.UNKNOWN,
+        error_code="TIMEOUT",
+        error_message="OpenTrain did not answer in time.",
+        error_details={"recheck": "no_match"},
+    )
+
+    html = pm.get(f"/submissions/{submission.key}/").content.decode()
+
+    assert "Milestone outcome unknown" in html
+    assert "shows no new milestone matching this one" in html
+    assert "Back to the form" in html
+
+
+def test_an_unknown_submission_page_is_not_found(sandbox, pm):
+    assert pm.get(f"/submissions/{uuid.uuid4()}/").status_code == 404

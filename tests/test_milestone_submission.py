@@ -1,0 +1,529 @@
+"""Submitting the milestone form: what OpenTrain receives, every answer rendered inline with the
+input kept, one milestone per submission key, and unclear outcomes reconciled."""
+
+import re
+import time
+import uuid
+from decimal import Decimal
+
+import httpx
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+
+from dashboard import services, submissions
+from dashboard.models import Submission
+from dashboard.sandbox.models import Account, Contract, Milestone, Token
+from tests.milestone_helpers import (
+    FIXED,
+    HOURLY,
+    LABELS,
+    NO_RATE,
+    envelope,
+    form_url,
+    milestones,
+    mock_api,
+    open_form,
+    posts,
+    spy_on_api,
+    submission_key,
+    use_account,
+)
+
+OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
+FIXED_FORM = {
+    "name": "Second batch",
+    "description": "Label the next 5,000 posts",
+    "amount_usd": "300",
+}
+
+
+def send(client, contract_id, data, key=None, **headers):
+    key = key or open_form(client, contract_id)
+    return client.post(form_url(contract_id), {**data, "submission_key": key}, headers=headers)
+
+
+def set_fault(fault: str, account: str = "owner") -> None:
+    Account.objects.filter(key=account).update(fault=fault)
+
+
+def assert_input_kept(html: str, data: dict) -> None:
+    for name, value in data.items():
+        if name == "description":
+            assert f">{value}</textarea>" in html or f">\n{value}</textarea>" in html
+        else:
+            assert f'value="{value}"' in html
+
+
+# --- created ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("contract_id", "typed", "sent", "amount", "volume"),
+    [
+        (
+            FIXED,
+            {"amount_usd": "1250.50", "due_date": "2026-07-15"},
+            {"amountUsd": 1250.5, "dueDate": "2026-07-15"},
+            Decimal("1250.50"),
+            None,
+        ),
+        (HOURLY, {"volume": "2.25"}, {"volume": 2.25}, Decimal("28.13"), Decimal("2.25")),
+        (LABELS, {"volume": "3"}, {"volume": 3}, Decimal("0.21"), Decimal("3")),
+        (LABELS, {"volume": "5,000"}, {"volume": 5000}, Decimal("350.00"), Decimal("5000")),
+    ],
+)
+def test_a_milestone_is_created_with_exactly_what_the_pm_typed(
+    sandbox, pm, monkeypatch, contract_id, typed, sent, amount, volume
+):
+    key = open_form(pm, contract_id)
+    calls = spy_on_api(monkeypatch)
+    typed = {"name": "Batch 9", "description": "Label the next posts", **typed}
+
+    response = send(pm, contract_id, typed, key=key)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/submissions/{key}/"
+    assert posts(calls) == [
+        (
+            "POST",
+            f"/contracts/{contract_id}/milestones",
+            {"description": "Label the next posts", "name": "Batch 9", **sent},
+        )
+    ]
+    created = milestones(contract_id)[-1]
+    assert created.description == "Label the next posts"
+    assert created.name == "Batch 9"
+    assert created.amount_usd == amount
+    assert created.volume == volume
+    assert created.status == Milestone.NOT_FUNDED
+
+
+def test_only_fields_with_values_are_sent(sandbox, pm, monkeypatch):
+    key = open_form(pm, FIXED)
+    calls = spy_on_api(monkeypatch)
+
+    send(pm, FIXED, {"name": "  ", "description": "  Just this  ", "amount_usd": "5"}, key=key)
+
+    assert posts(calls)[0][2] == {"description": "Just this", "amountUsd": 5}
+
+
+def test_the_created_milestone_page_shows_number_status_amount_and_how_to_fund_it(sandbox, pm):
+    response = send(pm, LABELS, {"description": "Three labels", "volume": "3"})
+
+    html = pm.get(response["Location"]).content.decode()
+    created = milestones(LABELS)[-1]
+    assert f"Milestone #{created.number}" in html
+    assert "Not funded</span>" in html
+    assert "$0.21" in html
+    assert "Not funded yet" in html
+    assert (
+        f'href="/contracts/{LABELS}/#milestone-{created.id}">Request funding on the contract page'
+        in html
+    )
+    assert Submission.objects.get().state == Submission.State.CREATED
+
+
+def test_with_htmx_a_created_milestone_redirects_the_browser(sandbox, pm):
+    key = open_form(pm, FIXED)
+
+    response = send(pm, FIXED, FIXED_FORM, key=key, HX_Request="true")
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/submissions/{key}/"
+
+
+def test_with_htmx_an_invalid_form_comes_back_as_the_form_alone_with_status_200(sandbox, pm):
+    response = send(pm, FIXED, {"description": "", "amount_usd": "5"}, HX_Request="true")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<form id="milestone-form"')
+    assert "Describe the work to deliver." in html
+
+
+# --- one milestone per key -------------------------------------------------------------------
+
+
+def test_the_same_submission_key_twice_creates_one_milestone_and_shows_the_first_outcome(
+    sandbox, pm, monkeypatch
+):
+    key = open_form(pm, FIXED)
+    calls = spy_on_api(monkeypatch)
+
+    first = send(pm, FIXED, FIXED_FORM, key=key)
+    second = send(pm, FIXED, FIXED_FORM, key=key)
+
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert len(posts(calls)) == 1
+    assert len(milestones(FIXED)) == 2  # the seeded one and ours
+    assert Submission.objects.count() == 1
+
+
+def test_resending_a_failed_submission_shows_its_first_answer_without_calling_opentrain(
+    sandbox, pm, monkeypatch
+):
+    use_account(pm, "unclaimed")
+    key = open_form(pm, "ctr_unclaimed_fixed_300")
+    send(pm, "ctr_unclaimed_fixed_300", FIXED_FORM, key=key)
+    calls = spy_on_api(monkeypatch)
+
+    again = send(pm, "ctr_unclaimed_fixed_300", FIXED_FORM, key=key)
+
+    html = again.content.decode()
+    assert "already sent once" in html
+    assert "A human must claim this OpenTrain account first" in html
+    assert posts(calls) == []
+    assert_input_kept(html, FIXED_FORM)
+
+
+def test_a_key_still_being_sent_by_another_request_is_not_sent_again(sandbox, pm, monkeypatch):
+    monkeypatch.setattr(submissions, "WAIT_FOR_PENDING", 0.3)
+    key = uuid.uuid4()
+    Submission.objects.create(key=key, contract_id=FIXED, payload={"description": "x"})
+    open_form(pm, FIXED)
+    calls = spy_on_api(monkeypatch)
+
+    response = send(pm, FIXED, FIXED_FORM, key=str(key))
+
+    assert response["Location"] == f"/submissions/{key}/"
+    assert posts(calls) == []
+    html = pm.get(response["Location"]).content.decode()
+    assert "still waiting for OpenTrain" in html
+    assert 'href="/activity/"' in html
+
+
+# --- every API answer inline -----------------------------------------------------------------
+
+
+def test_a_field_error_from_opentrain_stands_next_to_that_field(sandbox, pm, monkeypatch):
+    key = open_form(pm, FIXED)
+    mock_api(
+        monkeypatch,
+        lambda request: envelope(
+            400, "BAD_REQUEST", "dueDate must not be in the past.", {"field": "dueDate"}
+        ),
+    )
+    typed = {**FIXED_FORM, "due_date": "2026-01-02"}
+
+    response = send(pm, FIXED, typed, key=key)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    due = re.search(r'<input type="date"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in due
+    assert 'aria-describedby="id_due_date_helptext id_due_date_error"' in due
+    assert "dueDate must not be in the past." in html
+    assert "See the message next to “Due date” below." in html
+    assert "req-mock-123" in html
+    assert_input_kept(html, typed)
+    assert submission_key(html) != key
+    assert "Submit again</button>" in html
+
+
+def test_a_bad_request_without_a_field_is_shown_at_the_top(sandbox, pm, monkeypatch):
+    key = open_form(pm, FIXED)
+    mock_api(
+        monkeypatch, lambda request: envelope(400, "BAD_REQUEST", "Request body must be JSON.")
+    )
+
+    html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+
+    assert "OpenTrain did not accept the request" in html
+    assert "Request body must be JSON." in html
+    assert 'aria-invalid="true"' not in html
+
+
+def test_a_revoked_token_says_which_setting_an_admin_must_change(sandbox, pm):
+    key = open_form(pm, FIXED)
+    Token.objects.filter(value=OWNER_TOKEN).update(revoked=True)
+
+    response = send(pm, FIXED, FIXED_FORM, key=key)
+
+    html = response.content.decode()
+    assert "The dashboard&#x27;s OpenTrain token does not work" in html
+    assert "OT_API_TOKEN" in html
+    assert "Request ID for support" in html
+    assert_input_kept(html, FIXED_FORM)
+    assert Submission.objects.get().error_status == 401
+
+
+def test_an_invalid_configured_token_is_explained_before_the_form(sandbox, pm, settings):
+    settings.OT_API_TOKEN = "ot_pat_not_a_real_token"
+    settings.OT_SANDBOX = False
+
+    html = pm.get(form_url(FIXED)).content.decode()
+
+    assert "token does not work" in html
+    assert "OT_API_TOKEN" in html
+
+
+def test_an_unclaimed_account_gets_the_claim_link_and_a_submit_again_button(sandbox, pm):
+    use_account(pm, "unclaimed")
+
+    response = send(pm, "ctr_unclaimed_fixed_300", FIXED_FORM)
+
+    html = response.content.decode()
+    claim_url = f"{sandbox.url}/sandbox/claim/ot_cat_sandbox_unclaimed/"
+    assert response.status_code == 200
+    assert "A human must claim this OpenTrain account first" in html
+    assert f'<a href="{claim_url}" target="_blank" rel="noopener noreferrer"' in html
+    assert "Submit again</button>" in html
+    assert_input_kept(html, FIXED_FORM)
+    assert Submission.objects.get().error_details["claimUrl"] == claim_url
+
+
+def test_the_claim_handoff_end_to_end(sandbox, pm):
+    use_account(pm, "unclaimed")
+    contract_id = "ctr_unclaimed_fixed_300"
+    refused = send(pm, contract_id, FIXED_FORM).content.decode()
+    claim_url = re.search(r'<a href="([^"]+)" target="_blank"', refused).group(1)
+
+    claimed = pm.post(claim_url.removeprefix(sandbox.url))
+    again = send(pm, contract_id, FIXED_FORM, key=submission_key(refused))
+
+    assert claimed.status_code == 302
+    assert Account.objects.get(key="unclaimed").claimed
+    assert again.status_code == 302
+    assert [m.description for m in milestones(contract_id)][-1] == FIXED_FORM["description"]
+    states = list(Submission.objects.order_by("created_at").values_list("state", flat=True))
+    assert states == [Submission.State.FAILED, Submission.State.CREATED]
+
+
+@pytest.mark.parametrize(
+    "claim_url", ["https://evil.example/claim", "javascript:alert(1)", "http://app.opentrain.ai/c"]
+)
+def test_a_claim_url_that_is_not_an_opentrain_https_link_is_shown_as_text(
+    sandbox, pm, monkeypatch, claim_url
+):
+    key = open_form(pm, FIXED)
+    mock_api(
+        monkeypatch,
+        lambda request: envelope(
+            403,
+            "FORBIDDEN",
+            "A human must claim this agent account.",
+            {"reason": "account_claim_required", "claimUrl": claim_url},
+        ),
+    )
+
+    html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+
+    assert "A human must claim this OpenTrain account first" in html
+    assert f'href="{claim_url}' not in html
+    assert f"<code>{claim_url}</code>" in html
+
+
+@pytest.mark.parametrize(
+    ("account", "contract_id", "words"),
+    [
+        ("readonly", "ctr_readonly_fixed_300", ["not allowed to do this", "payments:write"]),
+        ("nofeature", "ctr_nofeature_fixed_300", ["switched off", "public_api_payments_write"]),
+    ],
+)
+def test_a_missing_scope_or_feature_says_which_and_who_can_fix_it(
+    sandbox, pm, account, contract_id, words
+):
+    use_account(pm, account)
+
+    html = send(pm, contract_id, FIXED_FORM).content.decode()
+
+    form = html[html.index('id="milestone-form"') :]
+    for word in words:
+        assert word in form
+    assert "Request ID for support" in form
+    assert_input_kept(html, FIXED_FORM)
+
+
+def test_a_contract_gone_from_the_account_is_not_found(sandbox, pm):
+    key = open_form(pm, FIXED)
+    Contract.objects.filter(pk=FIXED).update(account=Account.objects.get(key="nobilling"))
+
+    html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+
+    assert "Not found on this OpenTrain account" in html
+    assert_input_kept(html, FIXED_FORM)
+
+
+def test_a_contract_that_ended_meanwhile_says_so(sandbox, pm):
+    key = open_form(pm, FIXED)
+    Contract.objects.filter(pk=FIXED).update(status=Contract.ENDED)
+
+    html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+
+    assert "This contract has ended" in html
+    assert_input_kept(html, FIXED_FORM)
+    assert len(milestones(FIXED)) == 1
+
+
+def test_a_contract_without_a_rate_says_what_to_do(sandbox, pm):
+    html = send(pm, NO_RATE, {"description": "Ten checks", "volume": "10"}).content.decode()
+
+    assert "This contract has no rate" in html
+    assert "Set the rate on the contract" in html
+    assert_input_kept(html, {"description": "Ten checks", "volume": "10"})
+
+
+def test_rate_limiting_says_when_to_try_again(sandbox, pm):
+    key = open_form(pm, FIXED)
+    set_fault("POST:429=7")
+
+    html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+
+    assert "OpenTrain is rate limiting the dashboard" in html
+    assert "Try again in 7 seconds." in html
+    assert_input_kept(html, FIXED_FORM)
+
+
+def test_a_refused_connection_says_nothing_was_sent(sandbox, pm, monkeypatch):
+    key = open_form(pm, FIXED)
+
+    def refuse(request):
+        raise httpx.ConnectError("Connection refused")
+
+    mock_api(monkeypatch, refuse)
+
+    html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+
+    assert "OpenTrain could not be reached." in html
+    assert "Nothing was changed" in html
+    assert Submission.objects.get().state == Submission.State.FAILED
+
+
+# --- unclear outcomes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["POST:500", "POST:503", "POST:html"])
+def test_a_server_error_on_the_write_is_an_unknown_outcome_after_checking_the_contract(
+    sandbox, pm, fault
+):
+    key = open_form(pm, FIXED)
+    set_fault(fault)
+
+    response = send(pm, FIXED, FIXED_FORM, key=key)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The outcome is unknown" in html
+    assert "shows no new milestone matching this one" in html
+    assert "Submitting again is safe" in html
+    assert_input_kept(html, FIXED_FORM)
+    assert submission_key(html) != key
+    assert Submission.objects.get().state == Submission.State.UNKNOWN
+    assert len(milestones(FIXED)) == 1
+
+
+def test_submitting_again_after_an_unknown_outcome_creates_the_milestone_once(sandbox, pm):
+    key = open_form(pm, FIXED)
+    set_fault("POST:500")
+    html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+    set_fault("")
+
+    again = send(pm, FIXED, FIXED_FORM, key=submission_key(html))
+
+    assert again.status_code == 302
+    assert len(milestones(FIXED)) == 2
+
+
+@pytest.mark.parametrize("fault", ["POST:drop", "POST:notjson", "POST:truncated"])
+def test_a_lost_answer_after_the_milestone_was_made_counts_as_created_without_a_duplicate(
+    sandbox, pm, fault
+):
+    key = open_form(pm, FIXED)
+    set_fault(fault)
+
+    response = send(pm, FIXED, FIXED_FORM, key=key)
+
+    assert response.status_code == 302
+    assert len(milestones(FIXED)) == 2
+    submission = Submission.objects.get()
+    assert submission.state == Submission.State.CREATED
+    assert submission.milestone_id == milestones(FIXED)[-1].id
+    html = pm.get(response["Location"]).content.decode()
+    assert "found it on the contract afterwards" in html
+
+
+def test_a_timeout_after_sending_never_leads_to_a_duplicate(sandbox, pm, settings):
+    key = open_form(pm, FIXED)
+    settings.OT_API_TIMEOUT = 0.5
+    set_fault("POST:hang=2")
+
+    first = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+
+    assert "The outcome is unknown" in first
+    assert Submission.objects.get().state == Submission.State.UNKNOWN
+    # OpenTrain finishes the write after the dashboard stopped waiting.
+    deadline = time.monotonic() + 10
+    while len(milestones(FIXED)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    set_fault("")
+
+    again = send(pm, FIXED, FIXED_FORM, key=submission_key(first))
+
+    assert again.status_code == 302
+    assert again["Location"] == f"/submissions/{key}/"
+    assert len(milestones(FIXED)) == 2
+    assert Submission.objects.get(key=key).state == Submission.State.CREATED
+
+
+def test_a_milestone_another_submission_created_is_not_taken_for_this_one(sandbox, pm):
+    send(pm, FIXED, FIXED_FORM)
+    key = open_form(pm, FIXED)
+    set_fault("POST:500")
+
+    send(pm, FIXED, FIXED_FORM, key=key)
+
+    assert Submission.objects.get(key=key).state == Submission.State.UNKNOWN
+    assert len(milestones(FIXED)) == 2
+
+
+def test_the_submission_records_who_sent_what_and_when(sandbox, pm):
+    key = open_form(pm, FIXED)
+
+    send(pm, FIXED, FIXED_FORM, key=key)
+
+    submission = Submission.objects.get(key=key)
+    assert submission.user == User.objects.get(username="editor")
+    assert submission.contract_title == "Spanish Sentiment Labeling Contract"
+    assert submission.payload == {
+        "description": "Label the next 5,000 posts",
+        "name": "Second batch",
+        "amountUsd": 300,
+    }
+    assert submission.milestone["amountUsd"] == "300"
+    assert submission.completed_at >= submission.created_at
+
+
+# --- OpenTrain down while the PM typed -------------------------------------------------------
+
+
+def test_when_opentrain_fails_entirely_the_form_comes_back_with_everything_typed(sandbox, pm):
+    key = open_form(pm, FIXED)
+    services.forget_contracts(OWNER_TOKEN)  # the 30-second contract list has expired
+    set_fault("500")
+
+    response = send(pm, FIXED, FIXED_FORM, key=key)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The outcome is unknown" in html
+    assert "could not re-read the contract" in html
+    assert_input_kept(html, FIXED_FORM)
+    assert len(milestones(FIXED)) == 1
+
+
+def test_a_submit_that_cannot_read_the_contract_at_all_keeps_the_description(sandbox, pm):
+    key = open_form(pm, FIXED)
+    cache.clear()
+    set_fault("500")
+
+    response = send(pm, FIXED, FIXED_FORM, key=key, HX_Request="true")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<form id="milestone-form"')
+    assert "OpenTrain is not answering properly" in html
+    assert "could not be read from OpenTrain" in html
+    assert "Label the next 5,000 posts</textarea>" in html
+    assert Submission.objects.count() == 0
