@@ -18,6 +18,9 @@ help:
 	@echo "make test         lint (ruff) and every test, browser tests included"
 	@echo "make screenshots  save a PNG of each main screen under docs/screenshots/"
 	@echo "make bench        measure the dashboard against the API alone (writes docs/benchmarks.md)"
+	@echo "                  (BENCH_ARGS=--quick: 50 contracts, under a minute)"
+	@echo "make multihost    two app servers on PostgreSQL + Redis (needs MULTIHOST_DATABASE_URL and"
+	@echo "                  MULTIHOST_CACHE_URL: eval \"\$$(tests/multihost/services.sh)\" starts both)"
 	@echo "make load         a one-minute load test of 20+ simulated project managers"
 
 check-python:
@@ -59,11 +62,11 @@ screenshots: install
 	$(BIN)/python -m pytest tests/browser/test_screenshots.py -m screenshots -p no:randomly -q
 
 bench: install
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 load: install
 	$(BIN)/python scripts/loadtest.py
 
 multihost: install
 	$(BIN)/python -m pip install --quiet -e '.[prod]'
-	$(BIN)/python -m pytest -m multihost tests/multihost
+	$(BIN)/python -m pytest -m multihost tests/multihost -p no:randomly

@@ -80,6 +80,11 @@ class OpenTrainError(Exception):
 def _dec(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
+    # _parse already made JSON numbers Decimal (or int): no second trip through str.
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, int):
+        return Decimal(value)
     try:
         result = Decimal(str(value))
     except ArithmeticError:
@@ -334,7 +339,16 @@ def _timeout() -> httpx.Timeout:
 
 def _path(template: str, *ids: str) -> str:
     """Percent-encode IDs into the path: `../` or `?` in an ID cannot reach another endpoint."""
-    return template.format(*(quote(str(i), safe="") for i in ids))
+    return template.format(*(_segment(i) for i in ids))
+
+
+def _segment(value: str) -> str:
+    encoded = quote(str(value), safe="")
+    # `.` and `..` are path steps, not names (httpx resolves them: /contracts/. is the list);
+    # with their dots encoded they stay one opaque segment.
+    if encoded.strip(".") == "":
+        encoded = encoded.replace(".", "%2E")
+    return encoded
 
 
 def _retry_after(response: httpx.Response) -> int | None:

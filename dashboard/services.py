@@ -6,6 +6,9 @@ No HTTP here: everything upstream goes through `dashboard.opentrain`.
 from __future__ import annotations
 
 import hashlib
+import threading
+import uuid
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -77,30 +80,68 @@ def _list_key(token: str) -> str:
     return f"contracts:{digest}"
 
 
+# The list lives in the shared cache as two entries: a small version stamp under the key, and
+# (version, contracts) under key + ":data". Each process also keeps the contracts it last read,
+# by version, so a repeat view costs one small cache read instead of unpickling every contract
+# again; a write on any server deletes the stamp, which every server's next read sees.
+_LOCAL_SIZE = 4
+_local: OrderedDict[str, tuple[str, list[opentrain.Contract]]] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _remember(key: str, version: str, contracts: list[opentrain.Contract]) -> None:
+    with _local_lock:
+        _local[key] = (version, contracts)
+        _local.move_to_end(key)
+        while len(_local) > _LOCAL_SIZE:
+            _local.popitem(last=False)
+
+
+def _cached_list(key: str) -> list[opentrain.Contract] | None:
+    version = cache.get(key)
+    if version is None:
+        return None
+    with _local_lock:
+        local = _local.get(key)
+    if local is not None and local[0] == version:
+        return local[1]
+    stored = cache.get(key + ":data")
+    if not isinstance(stored, tuple) or stored[0] != version:
+        return None
+    _remember(key, version, stored[1])
+    return stored[1]
+
+
 def contracts(token: str, *, refresh: bool = False) -> tuple[list[opentrain.Contract], bool]:
     """All contracts of the token's account, from the cache when fresh.
 
     Returns the contracts and whether they came from OpenTrain just now. Filters are applied
-    locally, so every filter and page shares this one cached read.
+    locally, so every filter and page shares this one cached read. The list is shared between
+    threads and requests: treat it as read-only.
     """
     key = _list_key(token)
     if not refresh:
-        cached = cache.get(key)
+        cached = _cached_list(key)
         if cached is not None:
             return cached, False
     result = opentrain.list_contracts(token)
-    cache.set(key, result, settings.OT_LIST_CACHE_SECONDS)
+    version = uuid.uuid4().hex
+    cache.set_many({key: version, key + ":data": (version, result)}, settings.OT_LIST_CACHE_SECONDS)
+    _remember(key, version, result)
     return result, True
 
 
 def cached_contract(token: str, contract_id: str) -> opentrain.Contract | None:
     """A contract from the cached list, or None when the list is not cached or lacks it."""
-    cached = cache.get(_list_key(token))
+    cached = _cached_list(_list_key(token))
     if cached is None:
         return None
     return next((c for c in cached if c.id == contract_id), None)
 
 
 def forget_contracts(token: str) -> None:
-    """Drop the cached list after the dashboard's own writes."""
-    cache.delete(_list_key(token))
+    """Drop the cached list after the dashboard's own writes (on every server: see above)."""
+    key = _list_key(token)
+    cache.delete_many([key, key + ":data"])
+    with _local_lock:
+        _local.pop(key, None)

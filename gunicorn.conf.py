@@ -1,0 +1,30 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py dashboard.wsgi`.
+
+Threads (the gthread worker), not one request per process: the sandbox is served by the same
+process it is called from, so a worker must be able to answer the dashboard's own upstream call
+while a page waits for it. Every value can be overridden from the environment.
+"""
+
+import os
+
+# The sandbox's default OT_API_BASE_URL points at 127.0.0.1:$PORT, so bind from the same PORT.
+bind = f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 20
+keepalive = 5
+# gunicorn's control socket has one default path per user, which several servers on one machine
+# (the benchmark, the multi-host test) would fight over: off unless a path is given.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+
+# Logs to stdout/stderr for the process manager. The access log records the path without its
+# query string (%(U)s, not %(r)s): nothing a URL carries reaches the log.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+# Behind a load balancer that sets X-Forwarded-Proto (see SECURE_HTTPS); list its address here.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

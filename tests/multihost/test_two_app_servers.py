@@ -1,0 +1,280 @@
+"""Two identical app servers behind one PostgreSQL and one Redis, as in production.
+
+Needs MULTIHOST_DATABASE_URL and MULTIHOST_CACHE_URL (`tests/multihost/services.sh` starts both
+servers and prints them; `.ci/run` does this, then `make multihost`). Three gunicorn processes run
+from gunicorn.conf.py: app servers A and B, and a third that only stands in for OpenTrain (the
+sandbox), so A and B are configured identically and every upstream call they make shows in their
+own logs.
+"""
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE_URL = os.environ.get("MULTIHOST_DATABASE_URL", "")
+CACHE_URL = os.environ.get("MULTIHOST_CACHE_URL", "")
+USERNAME, PASSWORD = "multihost-pm", "multihost-pass-" + secrets.token_hex(6)
+CONTRACT = "ctr_owner_fixed_300"  # a seeded active fixed-price contract
+UPSTREAM = re.compile(r"\bopentrain (GET|POST) (\S+) -> ")
+
+pytestmark = [
+    pytest.mark.multihost,
+    pytest.mark.skipif(
+        not (DATABASE_URL and CACHE_URL),
+        reason="set MULTIHOST_DATABASE_URL (PostgreSQL) and MULTIHOST_CACHE_URL (Redis); "
+        'eval "$(tests/multihost/services.sh)" starts both',
+    ),
+]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name, env, log):
+        self.name, self.log = name, log
+        self.url = f"http://127.0.0.1:{env['PORT']}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "dashboard.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_until_up(self):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"{self.name} exited:\n{self.log.read_text()}"
+            try:
+                httpx.get(self.url + "/accounts/login/", timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError(f"{self.name} did not start:\n{self.log.read_text()}")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def mark(self):
+        return self.log.stat().st_size
+
+    def upstream_calls_since(self, mark):
+        with self.log.open("rb") as f:
+            f.seek(mark)
+            return UPSTREAM.findall(f.read().decode(errors="replace"))
+
+
+def _env(port, api_url=""):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OT_", "MULTIHOST_"))}
+    env.update(
+        SECRET_KEY="multihost-shared-secret-" + "x" * 32,
+        DEBUG="false",
+        DATABASE_URL=DATABASE_URL,
+        CACHE_URL=CACHE_URL,
+        OT_API_TOKEN="",
+        OT_SANDBOX="true",
+        OT_LIST_CACHE_SECONDS="300",
+        PORT=str(port),
+        BIND_HOST="127.0.0.1",
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="4",
+    )
+    if api_url:
+        env["OT_API_BASE_URL"] = api_url
+    return env
+
+
+def _manage(env, *args):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+SETUP = f"""
+from django.contrib.auth.models import Group, User
+from django.core.cache import cache
+user, _ = User.objects.get_or_create(username={USERNAME!r})
+user.set_password({PASSWORD!r})
+user.save()
+user.groups.add(Group.objects.get(name="editors"))
+cache.clear()
+"""
+
+COUNT = """
+import json, os
+from dashboard.models import Submission
+from dashboard.sandbox.models import Milestone
+key, name = os.environ["CHECK_KEY"], os.environ["CHECK_NAME"]
+print(json.dumps({
+    "submissions": Submission.objects.filter(key=key).count(),
+    "milestones": Milestone.objects.filter(contract_id=%r, name=name).count(),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("multihost")
+    api_port = _free_port()
+    api = _env(api_port)
+    _manage(api, "migrate", "--noinput")
+    _manage(api, "seed_sandbox", "--reset")
+    _manage(api, "shell", "-c", SETUP)
+    api_url = f"http://127.0.0.1:{api_port}/sandbox/api/public/v1"
+    started = [
+        Server("OpenTrain stand-in", api, logs / "api.log"),
+        Server("A", _env(_free_port(), api_url), logs / "a.log"),
+        Server("B", _env(_free_port(), api_url), logs / "b.log"),
+    ]
+    try:
+        for server in started:
+            server.wait_until_up()
+        yield {"api": api, "a": started[1], "b": started[2]}
+    finally:
+        for server in started:
+            server.stop()
+
+
+def _sign_in(server):
+    client = httpx.Client(base_url=server.url, timeout=30)
+    page = client.get("/accounts/login/")
+    response = client.post(
+        "/accounts/login/",
+        data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": _csrf(page.text)},
+    )
+    assert response.status_code == 302, response.text
+    return client
+
+
+def _csrf(html):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def _on(server, signed_in):
+    """A client for `server` carrying another client's cookies (what a load balancer does)."""
+    return httpx.Client(base_url=server.url, timeout=30, cookies=signed_in.cookies)
+
+
+def test_a_session_started_on_one_server_works_on_the_other(servers):
+    on_a = _sign_in(servers["a"])
+
+    page = _on(servers["b"], on_a).get("/contracts/")
+
+    assert page.status_code == 200
+    assert USERNAME in page.text
+    assert "Spanish Sentiment Labeling Contract" in page.text
+
+
+def test_the_contract_list_read_on_one_server_is_served_from_the_cache_on_the_other(servers):
+    a, b = servers["a"], servers["b"]
+    on_a = _sign_in(a)
+    on_b = _on(b, on_a)
+
+    mark = a.mark()
+    assert on_a.get("/contracts/?refresh=1").status_code == 200
+    assert ("GET", "/contracts") in a.upstream_calls_since(mark)
+
+    mark = b.mark()
+    page = on_b.get("/contracts/?q=Spanish")
+    assert page.status_code == 200
+    assert "Spanish Sentiment Labeling Contract" in page.text
+    assert b.upstream_calls_since(mark) == []
+
+    # The count is real: B does call OpenTrain when asked to refresh.
+    mark = b.mark()
+    on_b.get("/contracts/?refresh=1")
+    assert ("GET", "/contracts") in b.upstream_calls_since(mark)
+
+
+def test_a_write_on_one_server_clears_the_list_cached_on_the_other(servers):
+    a, b = servers["a"], servers["b"]
+    on_a = _sign_in(a)
+    on_b = _on(b, on_a)
+    on_a.get("/contracts/?refresh=1")
+    on_b.get("/contracts/")  # B now holds the list too
+
+    form = on_a.get(f"/contracts/{CONTRACT}/milestones/new/").text
+    response = on_a.post(f"/contracts/{CONTRACT}/milestones/new/", data=_milestone(form, "Clear"))
+    assert response.status_code == 302
+
+    mark = b.mark()
+    on_b.get("/contracts/")
+    assert ("GET", "/contracts") in b.upstream_calls_since(mark)
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_the_same_submission_key_sent_to_both_servers_at_once_creates_one_milestone(
+    servers, attempt
+):
+    a, b = servers["a"], servers["b"]
+    on_a = _sign_in(a)
+    form = on_a.get(f"/contracts/{CONTRACT}/milestones/new/").text
+    name = f"Race {attempt} {uuid.uuid4().hex[:8]}"
+    data = _milestone(form, name)
+    clients = [_on(a, on_a), _on(b, on_a)]
+    marks = [a.mark(), b.mark()]
+    barrier = threading.Barrier(2)
+    responses = [None, None]
+
+    def send(i):
+        barrier.wait()
+        responses[i] = clients[i].post(f"/contracts/{CONTRACT}/milestones/new/", data=data)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    detail = f"/submissions/{data['submission_key']}/"
+    assert [r.status_code for r in responses] == [302, 302]
+    assert [r.headers["location"] for r in responses] == [detail, detail]
+    posts = [
+        call
+        for server, mark in zip((a, b), marks, strict=True)
+        for call in server.upstream_calls_since(mark)
+        if call[0] == "POST"
+    ]
+    assert posts == [("POST", f"/contracts/{CONTRACT}/milestones")]
+    check = {**servers["api"], "CHECK_KEY": data["submission_key"], "CHECK_NAME": name}
+    counts = json.loads(_manage(check, "shell", "-c", COUNT % CONTRACT).splitlines()[-1])
+    assert counts == {"submissions": 1, "milestones": 1}
+
+
+def _milestone(form_html, name):
+    key = re.search(r'name="submission_key" value="([^"]+)"', form_html).group(1)
+    return {
+        "csrfmiddlewaretoken": _csrf(form_html),
+        "submission_key": key,
+        "name": name,
+        "description": "Sent to both app servers at once.",
+        "due_date": "2030-01-31",
+        "amount_usd": "300",
+    }
