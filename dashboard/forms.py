@@ -244,10 +244,19 @@ FORMS = {
 }
 
 
+class ContractChoiceField(forms.ChoiceField):
+    """Checks the chosen id against a dict: a swap never builds thousands of options."""
+
+    contracts: dict = {}
+
+    def valid_value(self, value):
+        return value in self.contracts
+
+
 class ContractPickerForm(forms.Form):
     """`/milestones/new/`: which active contract the milestone is for."""
 
-    contract = forms.ChoiceField(
+    contract = ContractChoiceField(
         label="Contract",
         error_messages={
             "required": "Choose a contract.",
@@ -259,7 +268,13 @@ class ContractPickerForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.contracts = {c.id: c for c in contracts if c.is_active}
-        self.fields["contract"].choices = [("", "Choose a contract…")] + [
+        field = self.fields["contract"]
+        field.contracts = self.contracts
+        # A callable is only evaluated when the select is rendered, not on every swap.
+        field.choices = self._choices
+
+    def _choices(self):
+        return [("", "Choose a contract…")] + [
             (c.id, f"{c.title} · {c.freelancer.display_name}".rstrip(" ·"))
             for c in self.contracts.values()
         ]

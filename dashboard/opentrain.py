@@ -15,7 +15,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
@@ -198,8 +199,9 @@ class Contract:
     created_at: str
     updated_at: str
     freelancer: Freelancer
-    milestones: tuple[Milestone, ...] = ()
     budget: Budget | None = None
+    # Milestones stay raw until a page reads them: a list view of 5,000 contracts shows 25.
+    milestones_data: tuple[dict, ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def from_api(cls, data: Any) -> Contract:
@@ -220,11 +222,17 @@ class Contract:
             created_at=_str(data.get("createdAt")),
             updated_at=_str(data.get("updatedAt")),
             freelancer=Freelancer.from_api(data.get("freelancer")),
-            milestones=tuple(
-                Milestone.from_api(m) for m in (milestones if isinstance(milestones, list) else [])
-            ),
             budget=Budget.from_api(data.get("budget")),
+            milestones_data=tuple(
+                m
+                for m in (milestones if isinstance(milestones, list) else [])
+                if isinstance(m, dict)
+            ),
         )
+
+    @cached_property
+    def milestones(self) -> tuple[Milestone, ...]:
+        return tuple(Milestone.from_api(m) for m in self.milestones_data)
 
     @property
     def is_active(self) -> bool:
@@ -359,8 +367,12 @@ def _retry_after(response: httpx.Response) -> int | None:
 
 
 def _parse(response: httpx.Response) -> Any:
+    return _parse_body(response.content)
+
+
+def _parse_body(content: bytes) -> Any:
     try:
-        return json.loads(response.content, parse_float=Decimal)
+        return json.loads(content, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -387,7 +399,13 @@ def _error_from(response: httpx.Response, method: str) -> OpenTrainError:
     )
 
 
-def _request(method: str, path: str, token: str, payload: dict | None = None) -> Any:
+class _Reply(NamedTuple):
+    body: dict
+    status: int
+    raw: bytes
+
+
+def _request(method: str, path: str, token: str, payload: dict | None = None) -> _Reply:
     """Send one request; retry only what is safe: GETs on 502/503/504, 429 and connection errors."""
     url = settings.OT_API_BASE_URL + path
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -439,7 +457,7 @@ def _request(method: str, path: str, token: str, payload: dict | None = None) ->
                     code="BAD_RESPONSE",
                     ambiguous=method != "GET",
                 )
-            return body, response.status_code
+            return _Reply(body, response.status_code, response.content)
 
         retryable = response.status_code in RETRY_STATUSES or (
             response.status_code == 429 and (error.retry_after or 0) <= RETRY_AFTER_CAP
@@ -471,7 +489,7 @@ def get_me(token: str) -> Me:
 
     # Reference: https://www.opentrain.ai/docs/developers/api-reference/auth/me/
     """
-    body, _ = _request("GET", "/auth/me", token)
+    body = _request("GET", "/auth/me", token).body
     return Me.from_api(body)
 
 
@@ -480,7 +498,7 @@ def get_capabilities(token: str) -> dict[str, bool]:
 
     # Reference: https://www.opentrain.ai/docs/developers/api-reference/job-drafts/capabilities/
     """
-    body, _ = _request("GET", "/job-drafts/capabilities", token)
+    body = _request("GET", "/job-drafts/capabilities", token).body
     caps = _dict(body.get("capabilities"))
     return {str(k): bool(v) for k, v in caps.items()}
 
@@ -494,9 +512,31 @@ def list_contracts(
     """
     params = {k: v for k, v in (("status", status), ("jobId", job_id)) if v}
     path = "/contracts" + (("?" + httpx.QueryParams(params).__str__()) if params else "")
-    body, _ = _request("GET", path, token)
-    contracts = body.get("contracts")
-    return [Contract.from_api(c) for c in (contracts if isinstance(contracts, list) else [])]
+    body = _request("GET", path, token).body
+    return _contracts_from(body)
+
+
+def list_contracts_raw(token: str) -> tuple[list[Contract], bytes]:
+    """Like `list_contracts()` (no filters), plus the JSON as received, compact for a cache.
+
+    # Reference: https://www.opentrain.ai/docs/developers/api-reference/contracts/list/
+    """
+    reply = _request("GET", "/contracts", token)
+    return _contracts_from(reply.body), reply.raw
+
+
+def parse_contracts(raw: bytes) -> list[Contract]:
+    """The contracts in a body that `list_contracts_raw()` returned earlier."""
+    return _contracts_from(_parse_body(raw))
+
+
+def _contracts_from(body: Any) -> list[Contract]:
+    contracts = body.get("contracts") if isinstance(body, dict) else None
+    return [
+        Contract.from_api(c)
+        for c in (contracts if isinstance(contracts, list) else [])
+        if isinstance(c, dict)
+    ]
 
 
 def get_contract(token: str, contract_id: str) -> Contract:
@@ -504,7 +544,7 @@ def get_contract(token: str, contract_id: str) -> Contract:
 
     # Reference: https://www.opentrain.ai/docs/developers/api-reference/contracts/get/
     """
-    body, _ = _request("GET", _path("/contracts/{}", contract_id), token)
+    body = _request("GET", _path("/contracts/{}", contract_id), token).body
     return Contract.from_api(body.get("contract"))
 
 
@@ -525,7 +565,7 @@ def create_milestone(
     payload = milestone_payload(
         description=description, name=name, amount_usd=amount_usd, volume=volume, due_date=due_date
     )
-    body, _ = _request("POST", _path("/contracts/{}/milestones", contract_id), token, payload)
+    body = _request("POST", _path("/contracts/{}/milestones", contract_id), token, payload).body
     return Milestone.from_api(body.get("milestone"))
 
 
@@ -572,7 +612,7 @@ def fund_milestone(token: str, milestone_id: str) -> Handoff:
 
     # Reference: https://www.opentrain.ai/docs/developers/api-reference/milestones/fund/
     """
-    body, _ = _request("POST", _path("/milestones/{}/fund", milestone_id), token)
+    body = _request("POST", _path("/milestones/{}/fund", milestone_id), token).body
     return _handoff(body)
 
 
@@ -581,7 +621,7 @@ def approve_milestone(token: str, milestone_id: str) -> Handoff:
 
     # Reference: https://www.opentrain.ai/docs/developers/api-reference/milestones/approve/
     """
-    body, _ = _request("POST", _path("/milestones/{}/approve", milestone_id), token)
+    body = _request("POST", _path("/milestones/{}/approve", milestone_id), token).body
     return _handoff(body)
 
 
@@ -590,7 +630,7 @@ def end_contract(token: str, contract_id: str) -> Handoff:
 
     # Reference: https://www.opentrain.ai/docs/developers/api-reference/contracts/end/
     """
-    body, _ = _request("POST", _path("/contracts/{}/end", contract_id), token)
+    body = _request("POST", _path("/contracts/{}/end", contract_id), token).body
     return _handoff(body)
 
 
@@ -599,7 +639,7 @@ def get_approval(token: str, approval_id: str) -> Approval:
 
     # Reference: https://www.opentrain.ai/docs/developers/api-reference/approvals/get/
     """
-    body, _ = _request("GET", _path("/approvals/{}", approval_id), token)
+    body = _request("GET", _path("/approvals/{}", approval_id), token).body
     return Approval.from_api(body.get("approval"))
 
 
@@ -616,7 +656,7 @@ def list_sandbox_accounts() -> list[SandboxAccount]:
 
     # Reference: dashboard/sandbox (the sandbox's `_sandbox/accounts` endpoint)
     """
-    body, _ = _request("GET", "/_sandbox/accounts", "")
+    body = _request("GET", "/_sandbox/accounts", "").body
     accounts = body.get("accounts")
     return [
         SandboxAccount(

@@ -81,8 +81,8 @@ def _list_key(token: str) -> str:
 
 
 # The list lives in the shared cache as two entries: a small version stamp under the key, and
-# (version, contracts) under key + ":data". Each process also keeps the contracts it last read,
-# by version, so a repeat view costs one small cache read instead of unpickling every contract
+# (version, the list's JSON) under key + ":data". Each process also keeps the contracts it last
+# read, by version, so a repeat view costs one small cache read instead of unpickling every contract
 # again; a write on any server deletes the stamp, which every server's next read sees.
 _LOCAL_SIZE = 4
 _local: OrderedDict[str, tuple[str, list[opentrain.Contract]]] = OrderedDict()
@@ -108,8 +108,9 @@ def _cached_list(key: str) -> list[opentrain.Contract] | None:
     stored = cache.get(key + ":data")
     if not isinstance(stored, tuple) or stored[0] != version:
         return None
-    _remember(key, version, stored[1])
-    return stored[1]
+    contracts = opentrain.parse_contracts(stored[1])
+    _remember(key, version, contracts)
+    return contracts
 
 
 def contracts(token: str, *, refresh: bool = False) -> tuple[list[opentrain.Contract], bool]:
@@ -124,9 +125,11 @@ def contracts(token: str, *, refresh: bool = False) -> tuple[list[opentrain.Cont
         cached = _cached_list(key)
         if cached is not None:
             return cached, False
-    result = opentrain.list_contracts(token)
+    result, raw = opentrain.list_contracts_raw(token)
     version = uuid.uuid4().hex
-    cache.set_many({key: version, key + ":data": (version, result)}, settings.OT_LIST_CACHE_SECONDS)
+    # The JSON as received is far cheaper to store than the parsed objects (a bytes copy, not
+    # pickling thousands of dataclasses); other servers parse it once per version.
+    cache.set_many({key: version, key + ":data": (version, raw)}, settings.OT_LIST_CACHE_SECONDS)
     _remember(key, version, result)
     return result, True
 

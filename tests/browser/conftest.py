@@ -1,0 +1,127 @@
+"""Playwright on Chromium against a live server of the dashboard and its sandbox.
+
+One browser for all the browser tests (starting Chromium is the slow part); each test gets a fresh
+context, so cookies and storage never leak between tests.
+
+Which Chromium: Debian's `/usr/bin/chromium` (what `.ci/run` installs), else a `chromium` or
+`chromium-browser` on PATH, else the one `playwright install chromium` downloads. With none of
+them the browser tests fail: they are part of `make test` and are never skipped.
+"""
+
+import os
+import shutil
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+
+# Headless, and quiet on the network: without the background-networking flags Chromium keeps
+# calling Google's hosts, which a closed CI network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOW_TO_INSTALL = (
+    "The browser tests need Chromium and found none.\n"
+    "  Debian/Ubuntu:  sudo apt-get install -y chromium   (gives /usr/bin/chromium)\n"
+    "  elsewhere:      .venv/bin/python -m playwright install chromium\n"
+    "Then run `make test` again."
+)
+
+PASSWORD = "editor-pass-123"  # the `editor` fixture's (tests/conftest.py)
+LAPTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def system_chromium() -> str | None:
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for this package's tests, closed before the rest of the suite runs."""
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # around it (users, counting sandbox rows) are still plain synchronous code.
+    allow_async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    executable = system_chromium()
+    with sync_playwright() as playwright:
+        try:
+            # executable_path=None means Playwright's own downloaded Chromium.
+            chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            pytest.fail(f"{HOW_TO_INSTALL}\n\nPlaywright said: {exc}", pytrace=False)
+        yield chromium
+        chromium.close()
+    if allow_async_unsafe is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allow_async_unsafe
+
+
+@pytest.fixture
+def new_context(browser, sandbox):
+    """Open browser contexts on the live server; all are closed after the test."""
+    opened = []
+
+    def open_context(**options):
+        options.setdefault("viewport", LAPTOP)
+        context = browser.new_context(base_url=sandbox.url, **options)
+        context.set_default_timeout(10_000)
+        opened.append(context)
+        return context
+
+    yield open_context
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture
+def context(new_context):
+    return new_context()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher costs about a second per sign-in here; the form and the session are real.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def pm_user(editor):
+    """A project manager in the "editors" group, who may make changes."""
+    return editor
+
+
+def _sign_in(page, user, password=PASSWORD):
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/contracts/")
+
+
+@pytest.fixture
+def sign_in(pm_user):
+    """Sign a page in through the real login form, as a person would."""
+    return lambda page: _sign_in(page, pm_user)
+
+
+@pytest.fixture
+def pm_page(page, sign_in):
+    """A page signed in as the project manager, on the contracts list."""
+    sign_in(page)
+    return page
