@@ -22,6 +22,7 @@ help:
 	@echo "make multihost    two app servers on PostgreSQL + Redis (needs MULTIHOST_DATABASE_URL and"
 	@echo "                  MULTIHOST_CACHE_URL: eval \"\$$(tests/multihost/services.sh)\" starts both)"
 	@echo "make load         a one-minute load test of 20+ simulated project managers"
+	@echo "                  (LOAD_ARGS=\"--users 40 --seconds 120\"; --url URL to drive a running one)"
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -65,7 +66,7 @@ bench: install
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 load: install
-	$(BIN)/python scripts/loadtest.py
+	$(BIN)/python scripts/loadtest.py $(LOAD_ARGS)
 
 multihost: install
 	$(BIN)/python -m pip install --quiet -e '.[prod]'

@@ -36,6 +36,9 @@ POLL_INTERVAL = 0.2
 # OpenTrain's clock and ours may disagree a little when matching a milestone's createdAt.
 CLOCK_SKEW = timedelta(minutes=2)
 UNKNOWN_LOOKBACK = timedelta(days=1)
+# A write that timed out may still be running at OpenTrain and land later, where a re-read cannot
+# see it yet: for this long after such an attempt, the same milestone is not sent again.
+IN_FLIGHT = timedelta(seconds=60)
 ACCESS_CACHE_SECONDS = 300
 
 State = Submission.State
@@ -191,7 +194,12 @@ def _settle_unknown(token: str, contract_id: str, payload: dict) -> Submission |
         if match is not None:
             _adopt(submission, match)
             return submission
-    return None
+    in_flight = [s for s in unknown if _may_still_land(s)]
+    return in_flight[-1] if in_flight else None
+
+
+def _may_still_land(submission: Submission) -> bool:
+    return submission.error_code == "TIMEOUT" and submission.created_at > timezone.now() - IN_FLIGHT
 
 
 def _find_match(submission: Submission, contract: opentrain.Contract) -> opentrain.Milestone | None:
@@ -255,6 +263,11 @@ def problem_for(submission: Submission) -> Problem | None:
             "one, so it was most likely not created. Submitting again is safe: the form has a new "
             "key, and the dashboard checks the contract once more before sending."
         )
+        if _may_still_land(submission):
+            after += (
+                " A request that timed out can still be carried out a little later, so for a "
+                "minute the dashboard does not send this milestone again."
+            )
     else:
         after = (
             "The dashboard could not re-read the contract to check. Look at the contract before "

@@ -13,7 +13,7 @@ Faults, and when they act:
 - `latency=<ms>` (before): sleep, then answer normally.
 - `hang` (before): sleep 30 s, past any client timeout, then answer normally; `hang=<s>` picks
   the seconds (keep it short in tests: the live server waits for its threads at shutdown).
-- `500`, `502`, `503` (instead): that status with the error envelope; nothing is processed.
+- `500`, `502`, `503`, `504` (instead): that status with the error envelope; nothing is processed.
 - `429` (instead): 429 RATE_LIMITED with `Retry-After: 2`; `429=<s>` picks the value.
 - `html` (instead): 502 with an HTML error page, as from a proxy in front.
 - `notjson` (after): the request is processed, then the answer is 200 with the body `not json`.
@@ -48,7 +48,7 @@ from .models import Account
 
 HEADER = "HTTP_X_SANDBOX_FAULT"
 HANG_SECONDS = 30.0
-STATUS_FAULTS = {"500", "502", "503"}
+STATUS_FAULTS = {"500", "502", "503", "504"}
 
 
 class ConnectionDropped(Exception):

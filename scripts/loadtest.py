@@ -1,0 +1,543 @@
+#!/usr/bin/env python
+"""Load test: many project managers at once, some double-clicking, some hitting OpenTrain faults.
+
+    python scripts/loadtest.py                 # start servers, 25 PMs for 60 s (`make load`)
+    python scripts/loadtest.py --short         # 20 PMs for 10 s (run by `make test`)
+    python scripts/loadtest.py --users 40 --seconds 120
+    python scripts/loadtest.py --url http://127.0.0.1:8000 --username pm --password ...
+
+By default (`--serve`) it builds a throwaway SQLite database, seeds the sandbox, creates one
+editor per simulated PM, and starts two gunicorn servers from gunicorn.conf.py: the sandbox API
+(standing in for OpenTrain, on its own port as OpenTrain is on its own host) and the dashboard
+pointed at it with OT_API_TIMEOUT=2. With `--url` it drives a dashboard that is already running on
+the sandbox, signed in as one existing editor; faults are then not injected.
+
+Each simulated PM signs in and, until time is up, lists contracts (sometimes filtered, sometimes as
+an htmx partial), opens contracts, opens the approvals page and creates milestones. Some creations
+are double clicks: the same form, with the same one-time submission key, posted twice at once.
+When a creation comes back unclear, the PM presses "Submit again" on the form that came back.
+
+Faults: a header on the dashboard request would not reach OpenTrain, so faults are set where the
+sandbox reads them, on a demo account (`Account.fault`, see dashboard/sandbox/faults.py). One PM
+in four switches the dashboard to the "nobilling" demo account with the dashboard's own account
+switcher; while the test runs, a controller thread rotates that account's fault through latency,
+hangs past the timeout, 500/502/503, 429, HTML error pages, bodies that are not JSON, truncated
+bodies and dropped connections. The other PMs use the fault-free "owner" account.
+
+Every milestone carries a unique marker in its description. At the end the script reads every
+demo account's contracts from the sandbox API and counts markers seen more than once: duplicate
+milestones, which must be 0. It prints requests served, errors by kind, p50/p95 latency and that
+count, and exits 1 on any duplicate, any 500 from the dashboard, or a PM that could not work.
+LOADTEST_KEEP=1 keeps the throwaway database and the servers' logs for a look afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+API_PREFIX = "/sandbox/api/public/v1"
+FAULTY_ACCOUNT = "nobilling"
+PASSWORD = "load-pass-" + secrets.token_hex(6)
+API_TIMEOUT = 2.0  # the dashboard's OT_API_TIMEOUT under --serve: hangs resolve quickly
+FAULTS = [
+    "POST:drop",
+    "GET:503,times=2",
+    "latency=400",
+    "POST:notjson",
+    "429=30",
+    "POST:500",
+    "html",
+    "POST:truncated",
+    f"hang={int(API_TIMEOUT) + 1}",
+    "POST:503",
+    "",
+]
+INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
+ATTR = re.compile(r'([\w-]+)="([^"]*)"')
+KEEP = bool(os.environ.get("LOADTEST_KEEP"))
+PROBLEM = re.compile(r'class="problem problem-([\w-]+)"')
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_env(db: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OT_", "DJANGO_"))}
+    env.update(
+        SECRET_KEY="load-" + secrets.token_hex(24),
+        DEBUG="false",
+        DATABASE_URL=f"sqlite:///{db}",
+        CACHE_URL="locmemcache://",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_HTTPS="false",
+        OT_API_TOKEN="",
+        OT_SANDBOX="true",
+        BIND_HOST="127.0.0.1",
+        WEB_CONCURRENCY="2",
+        GUNICORN_ACCESS_LOG="",
+    )
+    return env
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        sys.exit(f"manage.py {args[0]} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+SETUP = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+call_command("seed_sandbox", verbosity=0)
+editors = Group.objects.get(name="editors")
+password = make_password({password!r})  # hashed once: the users share it
+User.objects.bulk_create(User(username=name, password=password) for name in {names!r})
+editors.user_set.add(*User.objects.filter(username__in={names!r}))
+# Signed-in sessions, made here: 20 password checks at once would take the first seconds.
+for user in User.objects.filter(username__in={names!r}).order_by("username"):
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    print("session", user.username, session.session_key)
+"""
+
+SET_FAULT = """
+import sys
+from dashboard.sandbox.models import Account
+for line in sys.stdin:
+    Account.objects.filter(key={account!r}).update(fault=line.strip())
+    print("ok", flush=True)
+"""
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    url: str
+    log: Path
+
+    @classmethod
+    def launch(cls, env: dict, log: Path) -> Server:
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "dashboard.wsgi"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return cls(proc, f"http://127.0.0.1:{env['PORT']}", log)
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                sys.exit(f"gunicorn exited:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.url + "/accounts/login/", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        sys.exit(f"gunicorn did not answer within 30 s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class FaultController:
+    """Rotates the faulty demo account's fault, through one long-lived `manage.py shell`."""
+
+    def __init__(self, env: dict, every: float):
+        self.every = every
+        self.applied: list[str] = []
+        self._stop = threading.Event()
+        self._shell = subprocess.Popen(  # noqa: S603 (our own manage.py, fixed arguments)
+            [sys.executable, "manage.py", "shell", "-c", SET_FAULT.format(account=FAULTY_ACCOUNT)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def set(self, spec: str) -> None:
+        self._shell.stdin.write(spec + "\n")
+        self._shell.stdin.flush()
+        self._shell.stdout.readline()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        for spec in _cycle(FAULTS):
+            self.set(spec)
+            self.applied.append(spec or "(none)")
+            if self._stop.wait(self.every):
+                return
+
+    def stop(self) -> None:
+        if self._shell.stdin.closed:
+            return
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.set("")
+        self._shell.stdin.close()
+        self._shell.wait(timeout=10)
+
+
+def _cycle(items):
+    while True:
+        yield from items
+
+
+# --- the simulated project managers ----------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: list[float] = field(default_factory=list)
+    actions: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+    problems: Counter = field(default_factory=Counter)
+    markers: set[str] = field(default_factory=set)
+    double_clicks: int = 0
+    resubmits: int = 0
+    stuck: list[str] = field(default_factory=list)
+
+    def record(self, action: str, seconds: float, response: httpx.Response | None, error=""):
+        with self.lock:
+            self.latencies.append(seconds)
+            self.actions[action] += 1
+            if error:
+                self.errors[error] += 1
+                return
+            status = response.status_code
+            if status >= 400:
+                self.errors[f"HTTP {status}"] += 1
+            for kind in PROBLEM.findall(response.text):
+                self.problems[kind] += 1
+
+
+def form_inputs(html: str) -> dict[str, str]:
+    values = {}
+    for tag in INPUT.findall(html):
+        attrs = dict(ATTR.findall(tag))
+        if "name" in attrs:
+            values[attrs["name"]] = attrs.get("value", "")
+    return values
+
+
+class ProjectManager:
+    def __init__(self, number: int, url: str, username: str, stats: Stats, faulty: bool):
+        self.number = number
+        self.stats = stats
+        self.faulty = faulty
+        self.username = username
+        self.rng = random.Random(number)  # noqa: S311 (simulated behaviour, not secrets)
+        self.client = httpx.Client(base_url=url, timeout=30, follow_redirects=False)
+        self.forms: list[str] = []  # "New milestone" URLs seen on the list
+        self.contracts: list[str] = []
+
+    def request(self, action: str, method: str, path: str, **kwargs) -> httpx.Response | None:
+        started = time.monotonic()
+        try:
+            response = self.client.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            self.stats.record(action, time.monotonic() - started, None, "client timeout")
+            return None
+        except httpx.TransportError as exc:
+            self.stats.record(action, time.monotonic() - started, None, type(exc).__name__)
+            return None
+        self.stats.record(action, time.monotonic() - started, response)
+        return response
+
+    def sign_in(self, credential) -> bool:
+        if isinstance(credential, str):  # a session key, signed in already
+            self.client.cookies.set("sessionid", credential)
+        else:
+            page = self.request("sign in", "GET", "/accounts/login/")
+            if page is None:
+                return False
+            data = {"username": self.username, "password": credential["password"]}
+            data["csrfmiddlewaretoken"] = form_inputs(page.text).get("csrfmiddlewaretoken", "")
+            response = self.request("sign in", "POST", "/accounts/login/", data=data)
+            if response is None or response.status_code != 302:
+                return False
+        if self.faulty:
+            # The dashboard's own switcher: this PM now acts as the demo account with faults.
+            home = self.request("list", "GET", "/contracts/")
+            token = form_inputs(home.text).get("csrfmiddlewaretoken", "") if home else ""
+            data = {"account": FAULTY_ACCOUNT, "next": "/contracts/", "csrfmiddlewaretoken": token}
+            switched = self.request("switch account", "POST", "/sandbox-account/", data=data)
+            return switched is not None and switched.status_code == 302
+        return True
+
+    def run(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            roll = self.rng.random()
+            if roll < 0.35 or not self.forms:
+                self.list_contracts()
+            elif roll < 0.65:
+                self.open_contract()
+            elif roll < 0.70:
+                self.request("approvals", "GET", "/approvals/")
+            else:
+                self.create_milestone()
+            time.sleep(self.rng.uniform(0.05, 0.3))
+
+    def list_contracts(self) -> None:
+        params = self.rng.choice([{}, {}, {"q": "label"}, {"status": "active"}])
+        headers = {"HX-Request": "true"} if self.rng.random() < 0.3 else {}
+        response = self.request("list", "GET", "/contracts/", params=params, headers=headers)
+        if response is not None and response.status_code == 200:
+            forms = re.findall(r'href="(/contracts/[^"/]+/milestones/new/)"', response.text)
+            contracts = re.findall(r'href="(/contracts/ctr_[^"/]+/)"', response.text)
+            self.forms = sorted(set(forms)) or self.forms
+            self.contracts = sorted(set(contracts)) or self.contracts
+
+    def open_contract(self) -> None:
+        if self.contracts:
+            self.request("contract", "GET", self.rng.choice(self.contracts))
+
+    def create_milestone(self) -> None:
+        url = self.rng.choice(self.forms)
+        page = self.request("milestone form", "GET", url)
+        if page is None or page.status_code != 200 or "submission_key" not in page.text:
+            return
+        inputs = form_inputs(page.text)
+        marker = f"load-{uuid.uuid4()}"
+        data = {
+            "csrfmiddlewaretoken": inputs.get("csrfmiddlewaretoken", ""),
+            "submission_key": inputs["submission_key"],
+            "name": f"Load test {self.number}",
+            "description": f"Simulated milestone {marker}",
+        }
+        if 'name="amount_usd"' in page.text:
+            data["amount_usd"] = "25.00"
+        else:
+            data["volume"] = "2"
+        with self.stats.lock:
+            self.stats.markers.add(marker)
+
+        if self.rng.random() < 0.25:
+            # A double click: the same form, the same key, twice at once.
+            with self.stats.lock:
+                self.stats.double_clicks += 1
+            second = threading.Thread(
+                target=self.request, args=("create", "POST", url), kwargs={"data": data}
+            )
+            second.start()
+            response = self.request("create", "POST", url, data=data)
+            second.join()
+        else:
+            response = self.request("create", "POST", url, data=data)
+
+        if response is not None and response.status_code == 200 and PROBLEM.search(response.text):
+            # Unclear or failed: the PM presses "Submit again" on the form that came back.
+            again = form_inputs(response.text)
+            if "submission_key" in again:
+                with self.stats.lock:
+                    self.stats.resubmits += 1
+                data = data | {"submission_key": again["submission_key"]}
+                self.request("create again", "POST", url, data=data)
+
+
+def duplicates(api_url: str, markers: set[str]) -> tuple[int, int]:
+    """(milestones found carrying a marker, extra copies beyond one per marker)."""
+    with httpx.Client(base_url=api_url, timeout=30) as api:
+        accounts = api.get("/_sandbox/accounts").json()["accounts"]
+        seen: Counter = Counter()
+        for account in accounts:
+            headers = {"Authorization": f"Bearer {account['token']}"}
+            for contract in api.get("/contracts", headers=headers).json()["contracts"]:
+                for milestone in contract.get("milestones", []):
+                    for marker in re.findall(r"load-[0-9a-f-]{36}", milestone["description"]):
+                        if marker in markers:
+                            seen[marker] += 1
+    for marker, n in seen.items():
+        if n > 1:
+            print(f"duplicate: {marker} x{n}")
+    return sum(seen.values()), sum(n - 1 for n in seen.values() if n > 1)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def drive(url: str, usernames: list[str], credentials: dict, seconds: float, faults: bool):
+    """Sign every PM in (at once), then let them all work until `seconds` have passed.
+
+    `credentials` maps a username to a session key (already signed in) or to {"password": ...}.
+    """
+    stats = Stats()
+    pms = [
+        ProjectManager(i, url, name, stats, faulty=faults and i % 4 == 3)
+        for i, name in enumerate(usernames)
+    ]
+    ready: list[ProjectManager] = []
+    clock = {}
+    barrier = threading.Barrier(len(pms), action=lambda: clock.update(start=time.monotonic()))
+
+    def work(pm: ProjectManager) -> None:
+        signed_in = pm.sign_in(credentials[pm.username])
+        with stats.lock:
+            (ready.append(pm) if signed_in else stats.stuck.append(f"{pm.username}: no sign-in"))
+        barrier.wait()
+        if signed_in:
+            pm.run(clock["start"] + seconds)
+
+    threads = [threading.Thread(target=work, args=(pm,)) for pm in pms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return stats, time.monotonic() - clock["start"], len(ready)
+
+
+def report(stats: Stats, elapsed: float, users: int, found: int, extra: int, faults) -> bool:
+    served = len(stats.latencies)
+    ms = sorted(s * 1000 for s in stats.latencies)
+    crashes = sum(n for kind, n in stats.errors.items() if kind == "HTTP 500")
+    print(f"simulated PMs        {users}, for {elapsed:.0f} s")
+    print(f"requests served      {served} ({served / max(elapsed, 0.001):.1f}/s)")
+    print(
+        f"latency              p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms,"
+        f" max {ms[-1] if ms else 0:.0f} ms"
+    )
+    print("requests by action   " + ", ".join(f"{k} {v}" for k, v in stats.actions.most_common()))
+    errors = ", ".join(f"{k}: {v}" for k, v in stats.errors.most_common()) or "none"
+    print(f"errors by kind       {errors}")
+    problems = ", ".join(f"{k}: {v}" for k, v in stats.problems.most_common()) or "none"
+    print(f"problems explained   {problems}")
+    print(f"faults injected      {' -> '.join(faults) if faults else 'none (--url)'}")
+    print(
+        f"milestones           {len(stats.markers)} intended, {found} found on the sandbox,"
+        f" {stats.double_clicks} double clicks, {stats.resubmits} resubmits"
+    )
+    print(f"duplicate milestones {extra}")
+    for line in stats.stuck:
+        print(f"problem: {line}")
+    ok = extra == 0 and crashes == 0 and not stats.stuck and served > 0
+    print("RESULT: " + ("OK" if ok else "FAILED"))
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=25)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--short", action="store_true", help="20 PMs for 10 s (make test)")
+    parser.add_argument("--url", help="a running dashboard on the sandbox (default: start one)")
+    parser.add_argument("--username", help="with --url: an editor every simulated PM signs in as")
+    parser.add_argument("--password", help="with --url: that editor's password")
+    args = parser.parse_args()
+    if args.short:
+        args.users, args.seconds = 20, 10
+    if args.url:
+        if not (args.username and args.password):
+            parser.error("--url needs --username and --password (an editor)")
+        url = args.url.rstrip("/")
+        names = [args.username] * args.users
+        credentials = {args.username: {"password": args.password}}
+        stats, elapsed, users = drive(url, names, credentials, args.seconds, faults=False)
+        found, extra = duplicates(url + API_PREFIX, stats.markers)
+        return 0 if report(stats, elapsed, users, found, extra, []) else 1
+    return serve_and_drive(args.users, args.seconds)
+
+
+def serve_and_drive(users: int, seconds: float) -> int:
+    with tempfile.TemporaryDirectory(prefix="loadtest-", delete=not KEEP) as tmp:
+        env = base_env(Path(tmp) / "load.sqlite3")
+        names = [f"pm{i:02d}" for i in range(users)]
+        started = time.monotonic()
+        output = manage(env, "shell", "-c", SETUP.format(names=names, password=PASSWORD))
+        sessions = dict(re.findall(r"^session (\S+) (\S+)$", output, re.MULTILINE))
+
+        api_port, web_port = free_port(), free_port()
+        api_env = env | {"PORT": str(api_port), "GUNICORN_THREADS": "16"}
+        web_env = env | {
+            "PORT": str(web_port),
+            "GUNICORN_THREADS": str(max(16, users)),
+            "OT_API_BASE_URL": f"http://127.0.0.1:{api_port}{API_PREFIX}",
+            "OT_API_TIMEOUT": str(API_TIMEOUT),
+        }
+        api = Server.launch(api_env, Path(tmp) / "api.log")
+        web = Server.launch(web_env, Path(tmp) / "web.log")
+        api.wait_until_up()
+        web.wait_until_up()
+        controller = FaultController(env, every=max(1.0, seconds / (2 * len(FAULTS))))
+        try:
+            print(f"dashboard {web.url}, sandbox API {api.url}{API_PREFIX}")
+            print(f"set up in {time.monotonic() - started:.0f} s")
+            controller.start()
+            stats, elapsed, ready = drive(web.url, names, sessions, seconds, faults=True)
+            controller.stop()
+            # Let requests still hung in the sandbox finish before counting.
+            time.sleep(API_TIMEOUT + 1.5)
+            found, extra = duplicates(api.url + API_PREFIX, stats.markers)
+            ok = report(stats, elapsed, ready, found, extra, controller.applied)
+            if not ok:
+                print("--- dashboard log (tail) ---")
+                print("\n".join(web.log.read_text(errors="replace").splitlines()[-40:]))
+            return 0 if ok else 1
+        finally:
+            controller.stop()
+            web.stop()
+            api.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Who may do what: every URL needs sign-in, viewers change nothing, the sandbox API needs a token.
+
+The URLs come from walking the URL configuration, so a new page is covered without editing a list.
+"""
+
+import re
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+
+from dashboard.models import Approval, Submission
+from dashboard.sandbox.models import Approval as UpstreamApproval
+from dashboard.sandbox.models import Contract, Milestone
+
+# Sample values for the URL parameters, by name: real sandbox IDs, so that a missing permission
+# check would show up as a real write.
+SAMPLES = {
+    "contract_id": "ctr_owner_hourly_38",
+    "milestone_id": "ms_owner_hourly_38_1",
+    "approval_id": "apr_sample",
+    "key": str(uuid.uuid4()),
+    "token": "ot_cat_sandbox_unclaimed",
+    "organization_id": "org_sbx_nobilling",
+    "path": "no/such/endpoint",
+}
+CONVERTER_SAMPLES = {"int": "1", "slug": "sample", "uuid": str(uuid.uuid4()), "path": "a/b"}
+# Open to anyone: the sign-in page, and the sandbox API, which answers to bearer tokens instead.
+PUBLIC = {"login"}
+# Views that take a POST from any signed-in person: signing out, picking a sandbox demo account,
+# and the home page (unnamed), which redirects any method to the list.
+ANYONE_MAY_POST = {"logout", "switch_sandbox_account", ""}
+# A complete, valid milestone form, so a forged POST that got through would really create one.
+MILESTONE = {
+    "name": "Forged",
+    "description": "forged by a viewer",
+    "volume": "10",
+    "amount_usd": "380",
+    "due_date": "2026-08-01",
+    "contract": "ctr_owner_hourly_38",
+}
+
+
+def _sample(name, converter):
+    if name in SAMPLES:
+        return SAMPLES[name]
+    return CONVERTER_SAMPLES.get(converter, "sample")
+
+
+def _route(pattern):
+    """A concrete path for one pattern (route or regex), with sample values for its parameters."""
+    if isinstance(pattern, RoutePattern):
+        return re.sub(
+            r"<(?:(\w+):)?(\w+)>",
+            lambda m: _sample(m.group(2), m.group(1) or "str"),
+            str(pattern),
+        )
+    regex = str(pattern).lstrip("^").rstrip("$").replace("\\Z", "")
+    return re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: _sample(m.group(1), "str"), regex)
+
+
+def _walk(patterns, prefix="", namespace=""):
+    """(path, name) for every URL pattern, following includes."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            space = entry.namespace or namespace
+            yield from _walk(entry.url_patterns, prefix + _route(entry.pattern), space)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace else (entry.name or "")
+            yield "/" + prefix + _route(entry.pattern), name
+
+
+URLS = sorted(set(_walk(get_resolver().url_patterns)))
+SANDBOX_API = [(path, name) for path, name in URLS if name.startswith("sandbox:api-")]
+DASHBOARD = [
+    (path, name) for path, name in URLS if (path, name) not in SANDBOX_API and name not in PUBLIC
+]
+
+
+def test_the_walk_finds_every_page():
+    names = {name for _, name in URLS}
+    for name in ("contract_list", "contract_detail", "milestone_create", "milestone_new"):
+        assert name in names
+    for name in ("milestone_fund", "milestone_approve", "contract_end", "approval_detail"):
+        assert name in names
+    assert len(SANDBOX_API) >= 9
+    assert not [path for path, _ in URLS if "<" in path or "(" in path]
+
+
+@pytest.mark.parametrize(("path", "name"), DASHBOARD)
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, db, path, name):
+    for method in ("get", "post", "put", "delete"):
+        response = getattr(client, method)(path)
+        assert response.status_code in (302, 403), (method, path, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/?next="), (method, path)
+
+
+def test_the_sign_in_page_is_open(client, db):
+    assert client.get("/accounts/login/").status_code == 200
+
+
+@pytest.mark.parametrize(("path", "name"), SANDBOX_API)
+def test_the_sandbox_api_answers_401_without_a_token(client, db, path, name):
+    statuses = set()
+    for method in ("get", "post"):
+        response = getattr(client, method)(path)
+        statuses.add(response.status_code)
+        assert response["Content-Type"] == "application/json"
+        if response.status_code not in (200, 405):
+            body = response.json()
+            assert set(body) >= {"error", "code", "requestId"}, body
+    if name == "sandbox:api-accounts":
+        # The sandbox's demo accounts are public by design (the switcher lists them before any
+        # token is chosen); it only exists in sandbox mode.
+        assert 200 in statuses
+    elif name == "sandbox:api-not-found":
+        assert statuses == {404}
+    else:
+        assert 401 in statuses
+        assert statuses <= {401, 405}
+
+
+# --- viewers: see everything, change nothing ---------------------------------------------------
+
+
+@pytest.fixture
+def watcher(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+def _write_buttons(html):
+    """Submit buttons of POST forms (other than signing out or switching demo accounts), and
+    button-styled links to the write pages."""
+    found = []
+    for attrs, body in re.findall(r"<form\b([^>]*)>(.*?)</form>", html, re.S):
+        if 'method="post"' not in attrs or "/accounts/logout/" in attrs:
+            continue
+        if "/sandbox-account/" in attrs:
+            continue
+        if re.search(r"<button\b(?![^>]*type=\"button\")|<input[^>]*type=\"submit\"", body):
+            found.append(attrs.strip())
+    for tag in re.findall(r"<a\b[^>]*>", html):
+        href = re.search(r'href="([^"]*)"', tag)
+        write = href and re.search(r"/milestones/new/|/fund/|/approve/|/end/", href.group(1))
+        if write and "btn" in tag:
+            found.append(tag)
+    return found
+
+
+READ_PAGES = [
+    "/contracts/",
+    "/contracts/ctr_owner_hourly_38/",
+    "/contracts/ctr_owner_hourly_15/",
+    "/contracts/ctr_owner_fixed_450/",
+    "/contracts/ctr_owner_hourly_38/milestones/new/",
+    "/milestones/new/",
+    "/milestones/new/?contract=ctr_owner_hourly_38",
+    "/milestones/ms_owner_hourly_38_1/fund/?contract=ctr_owner_hourly_38",
+    "/milestones/ms_owner_hourly_15_2/approve/?contract=ctr_owner_hourly_15",
+    "/contracts/ctr_owner_hourly_15/end/",
+    "/approvals/",
+]
+
+
+def test_a_viewer_sees_every_page_but_no_write_buttons(sandbox, watcher):
+    for path in READ_PAGES:
+        response = watcher.get(path)
+        assert response.status_code == 200, path
+        assert _write_buttons(response.content.decode()) == [], path
+
+
+def test_an_editor_sees_the_write_buttons_the_viewer_does_not(sandbox, pm):
+    # The check above must be able to fail: the same pages show buttons to an editor.
+    for path in (
+        "/contracts/ctr_owner_hourly_38/",
+        "/contracts/ctr_owner_hourly_38/milestones/new/",
+    ):
+        assert _write_buttons(pm.get(path).content.decode()), path
+
+
+def _state():
+    return (
+        Submission.objects.count(),
+        Approval.objects.count(),
+        Milestone.objects.count(),
+        UpstreamApproval.objects.count(),
+        sorted(Contract.objects.values_list("id", "status")),
+    )
+
+
+def test_a_forged_post_from_a_viewer_is_refused_and_reaches_nothing(
+    sandbox, watcher, upstream_calls
+):
+    watcher.get("/contracts/")  # the page chrome's one read (the demo accounts), now cached
+    upstream_calls.clear()
+    before = _state()
+    refused = []
+
+    for path, name in DASHBOARD:
+        if name in ANYONE_MAY_POST or name.startswith("sandbox:"):
+            continue
+        response = watcher.post(path, MILESTONE | {"submission_key": str(uuid.uuid4())})
+        assert response.status_code in (403, 405), (path, response.status_code)
+        if response.status_code == 403:
+            refused.append(name)
+            assert "not allowed" in response.content.decode()
+
+    assert set(refused) >= {
+        "milestone_create",
+        "milestone_new",
+        "milestone_fund",
+        "milestone_approve",
+        "contract_end",
+    }
+    assert upstream_calls == []
+    assert _state() == before
+
+
+def test_the_same_post_from_an_editor_does_reach_opentrain(sandbox, pm, upstream_calls):
+    # The forged POST above is a real write when an editor sends it.
+    response = pm.post(
+        "/milestones/ms_owner_hourly_38_1/fund/", {"contract": "ctr_owner_hourly_38"}
+    )
+    assert response.status_code == 302
+    assert ("POST", "/milestones/ms_owner_hourly_38_1/fund") in upstream_calls
