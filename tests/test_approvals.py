@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,10 +14,8 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture(autouse=True)
-def _editors_may_edit(sandbox):
-    # The live server's flush drops the group's permission that a data migration added.
-    group, _ = Group.objects.get_or_create(name="editors")
-    group.permissions.add(Permission.objects.get(codename="make_changes"))
+def _every_test_has_the_sandbox(sandbox):
+    """Each test here talks to the seeded sandbox over HTTP."""
 
 
 def _request(client, name, target_id, contract_id):

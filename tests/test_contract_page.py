@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from dashboard.models import Approval
@@ -11,10 +10,8 @@ from dashboard.sandbox.models import Account, Milestone
 
 
 @pytest.fixture(autouse=True)
-def _editors_may_edit(sandbox):
-    # The live server's flush drops the group's permission that a data migration added.
-    group, _ = Group.objects.get_or_create(name="editors")
-    group.permissions.add(Permission.objects.get(codename="make_changes"))
+def _every_test_has_the_sandbox(sandbox):
+    """Each test here talks to the seeded sandbox over HTTP."""
 
 
 def _page(client, contract_id):

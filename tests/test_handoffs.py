@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from dashboard import services
@@ -15,10 +14,8 @@ REQUEST_ID = re.compile(r"Request ID for support: <code>[0-9a-f-]{36}</code>")
 
 
 @pytest.fixture(autouse=True)
-def _editors_may_edit(sandbox):
-    # The live server's flush drops the group's permission that a data migration added.
-    group, _ = Group.objects.get_or_create(name="editors")
-    group.permissions.add(Permission.objects.get(codename="make_changes"))
+def _every_test_has_the_sandbox(sandbox):
+    """Each test here talks to the seeded sandbox over HTTP."""
 
 
 def _act_as(client, account_key):
