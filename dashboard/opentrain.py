@@ -2,7 +2,9 @@
 
 Plain functions over one pooled `httpx.Client`. Every failure, whether an error envelope, a timeout,
 a refused connection or a body that is not JSON, becomes one `OpenTrainError`. Results are small
-dataclasses that tolerate extra fields and unknown enum values. Money is `Decimal`, never float.
+dataclasses that tolerate extra fields and unknown enum values. They are shared between requests
+through the cache, so treat them as read-only (they are not frozen: frozen dataclasses cost twice
+as much to build, and a list page builds thousands). Money is `Decimal`, never float.
 
 The token is passed in by the caller and never logged.
 """
@@ -101,7 +103,7 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Freelancer:
     user_id: str
     display_name: str
@@ -119,7 +121,7 @@ class Freelancer:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Milestone:
     id: str
     name: str
@@ -154,7 +156,7 @@ class Milestone:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Budget:
     payment_type: str
     state: str
@@ -183,7 +185,7 @@ class Budget:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Contract:
     id: str
     status: str
@@ -245,7 +247,7 @@ class Contract:
         return max(self.milestones, key=lambda m: (m.number or 0, m.created_at))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Approval:
     id: str
     type: str
@@ -283,7 +285,7 @@ class Approval:
         return self.status in self.TERMINAL
 
 
-@dataclass(frozen=True)
+@dataclass
 class Handoff:
     """What a money-moving request answered: a pending approval, or (contract end) done at once."""
 
@@ -292,7 +294,7 @@ class Handoff:
     done: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class Me:
     user_email: str
     user_name: str
@@ -643,7 +645,7 @@ def get_approval(token: str, approval_id: str) -> Approval:
     return Approval.from_api(body.get("approval"))
 
 
-@dataclass(frozen=True)
+@dataclass
 class SandboxAccount:
     key: str
     label: str
