@@ -27,9 +27,7 @@ import platform
 import re
 import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,23 +38,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+from servers import ROOT, Server, ServerError, free_port, manage
 
-ROOT = Path(__file__).resolve().parent.parent
 OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
 API_PREFIX = "/sandbox/api/public/v1"
 USERNAME, PASSWORD = "bench", "bench-pass-" + secrets.token_hex(6)
-UPSTREAM_LINE = re.compile(r"\bopentrain (?:GET|POST|PUT|PATCH|DELETE) \S+ -> \S+ in (\d+) ms")
 HIDDEN_INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 ATTR = re.compile(r'(\w[\w-]*)="([^"]*)"')
 
 
 # --- the server --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(tmp: Path, port: int, latency_ms: int) -> dict:
@@ -78,20 +69,6 @@ def server_env(tmp: Path, port: int, latency_ms: int) -> dict:
     return env
 
 
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
 SETUP = """
 import os
 from django.contrib.auth.models import Group, User
@@ -109,64 +86,15 @@ def prepare(n: int, env: dict) -> None:
     manage(env, "shell", "-c", SETUP.format(username=USERNAME, password=PASSWORD))
 
 
-@dataclass
-class Server:
-    proc: subprocess.Popen
-    url: str
-    log: Path
-
-    @classmethod
-    def start(cls, env: dict, log: Path) -> Server:
-        out = log.open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "dashboard.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        server = cls(proc, f"http://127.0.0.1:{env['PORT']}", log)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                sys.exit(f"gunicorn exited:\n{log.read_text()}")
-            try:
-                if httpx.get(server.url + "/accounts/login/", timeout=2).status_code == 200:
-                    return server
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        server.stop()
-        sys.exit(f"gunicorn did not answer within 30 s:\n{log.read_text()}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def log_size(self) -> int:
-        return self.log.stat().st_size
-
-    def upstream_calls_since(self, offset: int) -> list[int]:
-        """The upstream calls logged since `offset`, as the milliseconds each took."""
-        with self.log.open("rb") as f:
-            f.seek(offset)
-            text = f.read().decode(errors="replace")
-        return [int(ms) for ms in UPSTREAM_LINE.findall(text)]
-
-    def worker_pid(self) -> int:
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        return int(children[0])
-
-    def memory_kib(self) -> dict[str, int]:
-        status = Path(f"/proc/{self.worker_pid()}/status").read_text()
-        return {
-            key: int(re.search(rf"^{key}:\s+(\d+) kB", status, re.MULTILINE).group(1))
-            for key in ("VmRSS", "VmHWM")
-        }
+def memory_kib(server: Server) -> dict[str, int]:
+    """The gunicorn worker's resident memory now and at its peak."""
+    pid = server.proc.pid
+    worker = int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+    status = Path(f"/proc/{worker}/status").read_text()
+    return {
+        key: int(re.search(rf"^{key}:\s+(\d+) kB", status, re.MULTILINE).group(1))
+        for key in ("VmRSS", "VmHWM")
+    }
 
 
 # --- the two clients -------------------------------------------------------------------------
@@ -248,7 +176,7 @@ class Step:
 def measure(server: Server, step: Step, record: bool) -> None:
     if step.prepare is not None:
         step.prepare()
-    offset = server.log_size()
+    offset = server.mark()
     started = time.perf_counter()
     response = step.run()
     elapsed = (time.perf_counter() - started) * 1000
@@ -258,7 +186,7 @@ def measure(server: Server, step: Step, record: bool) -> None:
         upstream = server.upstream_calls_since(offset)
         step.row.times.append(elapsed)
         step.row.calls.append(len(upstream))
-        step.row.own.append(elapsed - sum(upstream))
+        step.row.own.append(elapsed - sum(call.ms for call in upstream))
 
 
 def bench_size(n: int, iterations: int, soak: int, latency_ms: int) -> dict:
@@ -346,14 +274,14 @@ def run_size(server: Server, n: int, iterations: int, soak: int) -> dict:
     for _ in range(3):
         for step in steps:
             measure(server, step, record=False)
-    warm = server.memory_kib()
+    warm = memory_kib(server)
     print(f"  warm, RSS {warm['VmRSS'] / 1024:.0f} MiB; {iterations} rounds ...", flush=True)
     for i in range(iterations):
         for step in steps:
             measure(server, step, record=True)
         if (i + 1) % 5 == 0:
             print(f"  round {i + 1}/{iterations}", flush=True)
-    measured = server.memory_kib()
+    measured = memory_kib(server)
     # Memory soak: many more requests of every kind; RSS should stay where it was.
     reads = [s for s in steps if s.row in (first, repeat, filtered, page, swap)]
     checkpoints = [measured["VmRSS"]]
@@ -361,8 +289,8 @@ def run_size(server: Server, n: int, iterations: int, soak: int) -> dict:
         for step in reads:
             measure(server, step, record=False)
         if (i + 1) % max(1, soak // 5) == 0:
-            checkpoints.append(server.memory_kib()["VmRSS"])
-    after = server.memory_kib()
+            checkpoints.append(memory_kib(server)["VmRSS"])
+    after = memory_kib(server)
 
     if submit.times:
         check_submission(web, write_id)
@@ -512,7 +440,10 @@ def main() -> None:
     for n in sizes:
         iterations = args.iterations or (6 if args.quick else (15 if n >= 5000 else 30))
         soak = 10 if args.quick else (40 if n >= 5000 else 100)
-        results.append(bench_size(n, iterations, soak, args.latency))
+        try:
+            results.append(bench_size(n, iterations, soak, args.latency))
+        except ServerError as error:
+            sys.exit(str(error))
         print("\n".join(table(results[-1])), flush=True)
     text = report(results, args, f"{load_before:.1f} and {os.getloadavg()[0]:.1f}")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)

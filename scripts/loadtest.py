@@ -38,7 +38,6 @@ import os
 import random
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,8 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from servers import ROOT, Server, ServerError, free_port, manage
 
-ROOT = Path(__file__).resolve().parent.parent
 API_PREFIX = "/sandbox/api/public/v1"
 FAULTY_ACCOUNT = "nobilling"
 PASSWORD = "load-pass-" + secrets.token_hex(6)
@@ -79,12 +78,6 @@ PROBLEM = re.compile(r'class="problem problem-([\w-]+)"')
 # --- servers ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def base_env(db: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OT_", "DJANGO_"))}
     env.update(
@@ -101,20 +94,6 @@ def base_env(db: Path) -> dict:
         GUNICORN_ACCESS_LOG="",
     )
     return env
-
-
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode:
-        sys.exit(f"manage.py {args[0]} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
 
 
 SETUP = """
@@ -146,47 +125,6 @@ for line in sys.stdin:
     Account.objects.filter(key={account!r}).update(fault=line.strip())
     print("ok", flush=True)
 """
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen
-    url: str
-    log: Path
-
-    @classmethod
-    def launch(cls, env: dict, log: Path) -> Server:
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "dashboard.wsgi"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        return cls(proc, f"http://127.0.0.1:{env['PORT']}", log)
-
-    def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                sys.exit(f"gunicorn exited:\n{self.log.read_text()}")
-            try:
-                if httpx.get(self.url + "/accounts/login/", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        sys.exit(f"gunicorn did not answer within 30 s:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 class FaultController:
@@ -495,7 +433,10 @@ def main() -> int:
         stats, elapsed, users = drive(url, names, credentials, args.seconds, faults=False)
         found, extra = duplicates(url + API_PREFIX, stats.markers)
         return 0 if report(stats, elapsed, users, found, extra, []) else 1
-    return serve_and_drive(args.users, args.seconds)
+    try:
+        return serve_and_drive(args.users, args.seconds)
+    except ServerError as error:
+        sys.exit(str(error))
 
 
 def serve_and_drive(users: int, seconds: float) -> int:
@@ -514,8 +455,8 @@ def serve_and_drive(users: int, seconds: float) -> int:
             "OT_API_BASE_URL": f"http://127.0.0.1:{api_port}{API_PREFIX}",
             "OT_API_TIMEOUT": str(API_TIMEOUT),
         }
-        api = Server.launch(api_env, Path(tmp) / "api.log")
-        web = Server.launch(web_env, Path(tmp) / "web.log")
+        api = Server(api_env, Path(tmp) / "api.log", "sandbox API")
+        web = Server(web_env, Path(tmp) / "web.log", "dashboard")
         api.wait_until_up()
         web.wait_until_up()
         controller = FaultController(env, every=max(1.0, seconds / (2 * len(FAULTS))))

@@ -11,23 +11,18 @@ import json
 import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from scripts.servers import Server, ServerError, free_port, manage
+
 DATABASE_URL = os.environ.get("MULTIHOST_DATABASE_URL", "")
 CACHE_URL = os.environ.get("MULTIHOST_CACHE_URL", "")
 USERNAME, PASSWORD = "multihost-pm", "multihost-pass-" + secrets.token_hex(6)
 CONTRACT = "ctr_owner_fixed_300"  # a seeded active fixed-price contract
-UPSTREAM = re.compile(r"\bopentrain (GET|POST) (\S+) -> ")
 
 pytestmark = [
     pytest.mark.multihost,
@@ -37,51 +32,6 @@ pytestmark = [
         'eval "$(tests/multihost/services.sh)" starts both',
     ),
 ]
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, name, env, log):
-        self.name, self.log = name, log
-        self.url = f"http://127.0.0.1:{env['PORT']}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "dashboard.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_until_up(self):
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"{self.name} exited:\n{self.log.read_text()}"
-            try:
-                httpx.get(self.url + "/accounts/login/", timeout=2)
-                return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise AssertionError(f"{self.name} did not start:\n{self.log.read_text()}")
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-    def mark(self):
-        return self.log.stat().st_size
-
-    def upstream_calls_since(self, mark):
-        with self.log.open("rb") as f:
-            f.seek(mark)
-            return UPSTREAM.findall(f.read().decode(errors="replace"))
 
 
 def _env(port, api_url=""):
@@ -105,16 +55,10 @@ def _env(port, api_url=""):
 
 
 def _manage(env, *args):
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    try:
+        return manage(env, *args)
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 SETUP = f"""
@@ -142,16 +86,16 @@ print(json.dumps({
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     logs = tmp_path_factory.mktemp("multihost")
-    api_port = _free_port()
+    api_port = free_port()
     api = _env(api_port)
     _manage(api, "migrate", "--noinput")
     _manage(api, "seed_sandbox", "--reset")
     _manage(api, "shell", "-c", SETUP)
     api_url = f"http://127.0.0.1:{api_port}/sandbox/api/public/v1"
     started = [
-        Server("OpenTrain stand-in", api, logs / "api.log"),
-        Server("A", _env(_free_port(), api_url), logs / "a.log"),
-        Server("B", _env(_free_port(), api_url), logs / "b.log"),
+        Server(api, logs / "api.log", "OpenTrain stand-in"),
+        Server(_env(free_port(), api_url), logs / "a.log", "A"),
+        Server(_env(free_port(), api_url), logs / "b.log", "B"),
     ]
     try:
         for server in started:
@@ -160,6 +104,11 @@ def servers(tmp_path_factory):
     finally:
         for server in started:
             server.stop()
+
+
+def _calls(server, mark):
+    """The (method, path) of each call to OpenTrain the server logged after `mark`."""
+    return [(call.method, call.path) for call in server.upstream_calls_since(mark)]
 
 
 def _sign_in(server):
@@ -199,18 +148,18 @@ def test_the_contract_list_read_on_one_server_is_served_from_the_cache_on_the_ot
 
     mark = a.mark()
     assert on_a.get("/contracts/?refresh=1").status_code == 200
-    assert ("GET", "/contracts") in a.upstream_calls_since(mark)
+    assert ("GET", "/contracts") in _calls(a, mark)
 
     mark = b.mark()
     page = on_b.get("/contracts/?q=Spanish")
     assert page.status_code == 200
     assert "Spanish Sentiment Labeling Contract" in page.text
-    assert b.upstream_calls_since(mark) == []
+    assert _calls(b, mark) == []
 
     # The count is real: B does call OpenTrain when asked to refresh.
     mark = b.mark()
     on_b.get("/contracts/?refresh=1")
-    assert ("GET", "/contracts") in b.upstream_calls_since(mark)
+    assert ("GET", "/contracts") in _calls(b, mark)
 
 
 def test_a_write_on_one_server_clears_the_list_cached_on_the_other(servers):
@@ -226,7 +175,7 @@ def test_a_write_on_one_server_clears_the_list_cached_on_the_other(servers):
 
     mark = b.mark()
     on_b.get("/contracts/")
-    assert ("GET", "/contracts") in b.upstream_calls_since(mark)
+    assert ("GET", "/contracts") in _calls(b, mark)
 
 
 @pytest.mark.parametrize("attempt", range(5))
@@ -259,7 +208,7 @@ def test_the_same_submission_key_sent_to_both_servers_at_once_creates_one_milest
     posts = [
         call
         for server, mark in zip((a, b), marks, strict=True)
-        for call in server.upstream_calls_since(mark)
+        for call in _calls(server, mark)
         if call[0] == "POST"
     ]
     assert posts == [("POST", f"/contracts/{CONTRACT}/milestones")]

@@ -1,0 +1,107 @@
+"""The project's own servers, started for real: the benchmark, the load test, the two-server test.
+
+Each server is gunicorn with `gunicorn.conf.py`, in a subprocess with its own environment, and
+its log is where the dashboard's upstream calls are counted (the client logs one line a call).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM_LINE = re.compile(r"\bopentrain (GET|POST|PUT|PATCH|DELETE) (\S+) -> \S+ in (\d+) ms")
+
+
+class ServerError(RuntimeError):
+    """A server or a management command of ours did not do what it should."""
+
+
+class Call(NamedTuple):
+    method: str
+    path: str
+    ms: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> str:
+    """Run `manage.py` with `env`; its output, or ServerError with everything it printed."""
+    result = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise ServerError(f"manage.py {args[0]} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+class Server:
+    """gunicorn serving the project on `env["PORT"]`, logging to `log`."""
+
+    def __init__(self, env: dict, log: Path, name: str = "gunicorn"):
+        self.name, self.log = name, log
+        self.url = f"http://127.0.0.1:{env['PORT']}"
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "dashboard.wsgi"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    @classmethod
+    def start(cls, env: dict, log: Path, name: str = "gunicorn") -> Server:
+        server = cls(env, log, name)
+        server.wait_until_up()
+        return server
+
+    def wait_until_up(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerError(f"{self.name} exited:\n{self.log.read_text()}")
+            try:
+                httpx.get(self.url + "/accounts/login/", timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        self.stop()
+        raise ServerError(
+            f"{self.name} did not answer within {seconds:.0f} s:\n{self.log.read_text()}"
+        )
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def mark(self) -> int:
+        """Where the log ends now: pass it to `upstream_calls_since`."""
+        return self.log.stat().st_size
+
+    def upstream_calls_since(self, mark: int) -> list[Call]:
+        """The calls to OpenTrain the server logged after `mark`."""
+        with self.log.open("rb") as f:
+            f.seek(mark)
+            text = f.read().decode(errors="replace")
+        return [Call(m, p, int(ms)) for m, p, ms in UPSTREAM_LINE.findall(text)]
