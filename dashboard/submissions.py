@@ -116,7 +116,28 @@ def _wait_for(submission: Submission) -> Submission:
     while submission.state == State.PENDING and time.monotonic() < deadline:
         time.sleep(POLL_INTERVAL)
         submission.refresh_from_db()
+    if submission.state == State.PENDING and settle_abandoned():
+        submission.refresh_from_db()
     return submission
+
+
+def settle_abandoned() -> int:
+    """Submissions still "sending" long after any request could last lost their worker (a crash,
+    a restart) mid-call: their outcome is unknown, which also makes the next attempt at the same
+    milestone re-read the contract before sending. Returns how many were settled."""
+    limit = timedelta(seconds=float(settings.OT_API_TIMEOUT) * 2 + 60)
+    settled = Submission.objects.filter(
+        state=State.PENDING, created_at__lt=timezone.now() - limit
+    ).update(
+        state=State.UNKNOWN,
+        completed_at=timezone.now(),
+        error_code="ABANDONED",
+        error_message="The dashboard stopped before OpenTrain answered.",
+        error_details={"recheck": "abandoned"},
+    )
+    if settled:
+        logger.warning("%d submission(s) left sending by a stopped worker: unknown", settled)
+    return settled
 
 
 def _record_error(submission: Submission, error: OpenTrainError) -> None:
@@ -268,6 +289,11 @@ def problem_for(submission: Submission) -> Problem | None:
                 " A request that timed out can still be carried out a little later, so for a "
                 "minute the dashboard does not send this milestone again."
             )
+    elif submission.error_details.get("recheck") == "abandoned":
+        after = (
+            "Look at the contract before submitting again; if you do, the dashboard checks the "
+            "contract first and does not send the milestone again if this attempt created it."
+        )
     else:
         after = (
             "The dashboard could not re-read the contract to check. Look at the contract before "

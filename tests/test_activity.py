@@ -50,7 +50,8 @@ def test_activity_lists_who_sent_what_to_which_contract_and_the_outcome(sandbox,
     assert f'href="/contracts/{LABELS}/">Spanish Sentiment Labels (per label)</a>' in html
     assert "Created</span>" in html
     assert "Not created</span>" in html
-    assert "403 account_claim_required" in html
+    assert "A human must claim this OpenTrain account first" in html
+    assert "(403 account_claim_required)" in html
     assert f"<code>{failed.request_id}</code>" in html
     assert f'href="/submissions/{failed.key}/"' in html
 

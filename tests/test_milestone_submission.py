@@ -4,12 +4,14 @@ input kept, one milestone per submission key, and unclear outcomes reconciled.""
 import re
 import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.utils import timezone
 
 from dashboard import services, submissions
 from dashboard.models import Submission
@@ -192,6 +194,38 @@ def test_a_key_still_being_sent_by_another_request_is_not_sent_again(sandbox, pm
     html = pm.get(response["Location"]).content.decode()
     assert "still waiting for OpenTrain" in html
     assert 'href="/activity/"' in html
+
+
+def test_a_submission_left_sending_by_a_stopped_worker_becomes_unknown_and_is_checked_first(
+    sandbox, pm, monkeypatch
+):
+    key = uuid.uuid4()
+    stale = Submission.objects.create(
+        key=key,
+        contract_id=FIXED,
+        payload={"description": "Lost in a restart", "name": "Second batch", "amountUsd": 40},
+    )
+    Submission.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+
+    html = pm.get(f"/submissions/{key}/").content.decode()
+
+    assert "The outcome is unknown" in html
+    assert "stopped before OpenTrain answered" in html
+    stale.refresh_from_db()
+    assert stale.state == Submission.State.UNKNOWN
+    # Sending the same milestone again re-reads the contract before the POST.
+    form_key = open_form(pm, FIXED)
+    calls = spy_on_api(monkeypatch)
+    send(
+        pm,
+        FIXED,
+        {**FIXED_FORM, "description": "Lost in a restart", "amount_usd": "40"},
+        key=form_key,
+    )
+    assert [c[:2] for c in calls] == [
+        ("GET", f"/contracts/{FIXED}"),
+        ("POST", f"/contracts/{FIXED}/milestones"),
+    ]
 
 
 # --- every API answer inline -----------------------------------------------------------------

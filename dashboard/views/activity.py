@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from dashboard import submissions as milestone_submissions
 from dashboard.models import Submission
 
 PAGE_SIZE = 50
@@ -10,6 +11,10 @@ PAGE_SIZE = 50
 @require_GET
 def activity(request):
     # Only the dashboard's own records: this page never calls OpenTrain.
+    milestone_submissions.settle_abandoned()
     submissions = Submission.objects.select_related("user").order_by("-created_at", "-id")
     page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
+    for submission in page.object_list:
+        problem = milestone_submissions.problem_for(submission)
+        submission.outcome_words = problem.title if problem else ""
     return render(request, "dashboard/activity.html", {"page": page})

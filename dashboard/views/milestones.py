@@ -52,6 +52,7 @@ def milestone_new(request):
 
 @require_GET
 def submission_detail(request, key):
+    submissions.settle_abandoned()
     submission = get_object_or_404(Submission, key=key)
     form_url = reverse("milestone_create", args=[submission.contract_id])
     return render(
