@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.dateparse import parse_datetime
 
-from dashboard import opentrain
+from dashboard import opentrain, services
 from dashboard.models import Approval
 
 PENDING = "pending"
@@ -42,7 +42,7 @@ def _fields(approval: opentrain.Approval) -> dict:
 
 
 def record(
-    approval: opentrain.Approval, *, user, contract: opentrain.Contract | None
+    approval: opentrain.Approval, *, user, token: str, contract: opentrain.Contract | None
 ) -> tuple[Approval, bool]:
     """Store an approval OpenTrain just answered with; returns the row and whether it is new.
 
@@ -59,8 +59,22 @@ def record(
     return Approval.objects.update_or_create(
         approval_id=approval.id,
         defaults=fields,
-        create_defaults=fields | {"requested_by": user if user.is_authenticated else None},
+        create_defaults=fields
+        | {
+            "requested_by": user if user.is_authenticated else None,
+            "token_fingerprint": services.token_fingerprint(token),
+        },
     )
+
+
+def mark_followable(rows, token: str):
+    """Flag the approvals this token cannot follow (asked for with another token, such as another
+    sandbox demo account): OpenTrain shows an approval only to the token that asked or the
+    account's owner, so polling them would only ever say "not found"."""
+    fingerprint = services.token_fingerprint(token)
+    for row in rows:
+        row.followable = not row.token_fingerprint or row.token_fingerprint == fingerprint
+    return rows
 
 
 def refresh(token: str, row: Approval) -> tuple[bool, opentrain.OpenTrainError | None]:

@@ -58,6 +58,8 @@ class Approval(models.Model):
     approval_url = models.URLField(max_length=2000, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    # Which token asked (a hash, never the token): only that token may read the approval back.
+    token_fingerprint = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, help_text="The approval as OpenTrain last returned it.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -73,3 +75,7 @@ class Approval(models.Model):
     @property
     def is_terminal(self):
         return self.status in self.TERMINAL
+
+    # Set per request by dashboard.approvals.mark_followable: False when the dashboard now acts
+    # with another token than the one that asked, which OpenTrain would not answer for.
+    followable = True

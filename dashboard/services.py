@@ -75,9 +75,13 @@ def token_for(request) -> str:
     return token
 
 
+def token_fingerprint(token: str) -> str:
+    """A stable name for the API base and token together; the token cannot be read back from it."""
+    return hashlib.sha256(f"{settings.OT_API_BASE_URL}|{token}".encode()).hexdigest()[:24]
+
+
 def _list_key(token: str) -> str:
-    digest = hashlib.sha256(f"{settings.OT_API_BASE_URL}|{token}".encode()).hexdigest()[:24]
-    return f"contracts:{digest}"
+    return f"contracts:{token_fingerprint(token)}"
 
 
 # The list lives in the shared cache as two entries: a small version stamp under the key, and

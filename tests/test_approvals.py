@@ -206,3 +206,21 @@ def test_viewers_can_follow_approvals(sandbox, pm, viewer):
 
     assert approval_id in pm.get(reverse("approval_list")).content.decode()
     assert pm.get(reverse("approval_detail", args=[approval_id])).status_code == 200
+
+
+def test_an_approval_asked_with_another_sandbox_account_is_not_polled_until_switching_back(
+    sandbox, pm, upstream_calls
+):
+    approval_id = _request(pm, "milestone_fund", "ms_owner_hourly_38_1", "ctr_owner_hourly_38")
+    pm.post(reverse("switch_sandbox_account"), {"account": "readonly"})
+    upstream_calls.clear()
+
+    html = _poll(pm, approval_id, origin="list").content.decode()
+
+    assert "Asked with another OpenTrain token" in html
+    assert "hx-trigger" not in html
+    assert ("GET", f"/approvals/{approval_id}") not in upstream_calls
+    pm.post(reverse("switch_sandbox_account"), {"account": "owner"})
+    html = _poll(pm, approval_id, origin="list").content.decode()
+    assert 'hx-trigger="every 3s"' in html
+    assert ("GET", f"/approvals/{approval_id}") in upstream_calls

@@ -16,6 +16,7 @@ ROW_ORIGINS = ("contract", "list")
 def approval_list(request):
     rows = approvals.pending_first(Approval.objects.select_related("requested_by"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    approvals.mark_followable(page.object_list, services.token_for(request))
     return render(request, "dashboard/approval_list.html", {"page": page})
 
 
@@ -27,7 +28,8 @@ def approval_detail(request, approval_id):
     )
     token = services.token_for(request)
     finished, poll_problem = False, None
-    if not row.is_terminal:
+    approvals.mark_followable([row], token)
+    if not row.is_terminal and row.followable:
         finished, error = approvals.refresh(token, row)
         poll_problem = explain(error) if error else None
 

@@ -12,12 +12,13 @@ PROBLEM_STATUS = {"not_found": 404, "unavailable": 502, "ambiguous": 502}
 @require_GET
 def contract_detail(request, contract_id):
     contract = problem = None
+    token = services.token_for(request)
     try:
-        contract = opentrain.get_contract(services.token_for(request), contract_id)
+        contract = opentrain.get_contract(token, contract_id)
     except opentrain.OpenTrainError as exc:
         problem = explain(exc)
 
-    stored = approvals.for_contract(contract_id)
+    stored = approvals.mark_followable(approvals.for_contract(contract_id), token)
     pending = {a.milestone_id: a for a in stored if a.status == approvals.PENDING}
     timeline = []
     if contract is not None:

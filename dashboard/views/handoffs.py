@@ -65,7 +65,7 @@ def _handoff(request, action, target_id, contract_id):
         else:
             if handoff.approval is not None and handoff.approval.id:
                 row, created = approvals.record(
-                    handoff.approval, user=request.user, contract=contract
+                    handoff.approval, user=request.user, token=token, contract=contract
                 )
                 if not created:
                     messages.info(
