@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from servers import ROOT, Server, ServerError, free_port, manage
+from servers import ROOT, Server, ServerError, free_port, manage, sandbox_env
 
 OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
 API_PREFIX = "/sandbox/api/public/v1"
@@ -51,22 +51,14 @@ ATTR = re.compile(r'(\w[\w-]*)="([^"]*)"')
 
 
 def server_env(tmp: Path, port: int, latency_ms: int) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OT_", "DJANGO_"))}
-    env.update(
-        SECRET_KEY="bench-" + secrets.token_hex(24),
-        DEBUG="false",
-        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
-        CACHE_URL="locmemcache://",
-        OT_API_TOKEN="",
-        OT_SANDBOX="true",
+    return sandbox_env(
+        f"sqlite:///{tmp / 'bench.sqlite3'}",
         PORT=str(port),
-        BIND_HOST="127.0.0.1",
         WEB_CONCURRENCY="1",
         GUNICORN_THREADS="8",
         GUNICORN_ACCESS_LOG="",
         BENCH_LATENCY_MS=str(latency_ms),
     )
-    return env
 
 
 SETUP = """

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from servers import ROOT, Server, ServerError, free_port, manage
+from servers import ROOT, Server, ServerError, free_port, manage, sandbox_env
 
 API_PREFIX = "/sandbox/api/public/v1"
 FAULTY_ACCOUNT = "nobilling"
@@ -79,21 +79,13 @@ PROBLEM = re.compile(r'class="problem problem-([\w-]+)"')
 
 
 def base_env(db: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OT_", "DJANGO_"))}
-    env.update(
-        SECRET_KEY="load-" + secrets.token_hex(24),
-        DEBUG="false",
-        DATABASE_URL=f"sqlite:///{db}",
-        CACHE_URL="locmemcache://",
+    return sandbox_env(
+        f"sqlite:///{db}",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_HTTPS="false",
-        OT_API_TOKEN="",
-        OT_SANDBOX="true",
-        BIND_HOST="127.0.0.1",
         WEB_CONCURRENCY="2",
         GUNICORN_ACCESS_LOG="",
     )
-    return env
 
 
 SETUP = """

@@ -6,7 +6,9 @@ its log is where the dashboard's upstream calls are counted (the client logs one
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -28,6 +30,25 @@ class Call(NamedTuple):
     method: str
     path: str
     ms: int
+
+
+def sandbox_env(database_url: str, **settings: str) -> dict:
+    """The environment of a server of ours on its own sandbox: this process's environment without
+    any OpenTrain or Django settings of its own, plus `settings`."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OT_", "DJANGO_", "MULTIHOST_"))
+    }
+    env.update(
+        SECRET_KEY="server-" + secrets.token_hex(24),
+        DEBUG="false",
+        DATABASE_URL=database_url,
+        CACHE_URL="locmemcache://",
+        OT_API_TOKEN="",
+        OT_SANDBOX="true",
+        BIND_HOST="127.0.0.1",
+    )
+    env.update(settings)
+    return env
 
 
 def free_port() -> int:

@@ -17,7 +17,7 @@ import uuid
 import httpx
 import pytest
 
-from scripts.servers import Server, ServerError, free_port, manage
+from scripts.servers import Server, ServerError, free_port, manage, sandbox_env
 
 DATABASE_URL = os.environ.get("MULTIHOST_DATABASE_URL", "")
 CACHE_URL = os.environ.get("MULTIHOST_CACHE_URL", "")
@@ -35,17 +35,12 @@ pytestmark = [
 
 
 def _env(port, api_url=""):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OT_", "MULTIHOST_"))}
-    env.update(
-        SECRET_KEY="multihost-shared-secret-" + "x" * 32,
-        DEBUG="false",
-        DATABASE_URL=DATABASE_URL,
+    env = sandbox_env(
+        DATABASE_URL,
+        SECRET_KEY="multihost-shared-secret-" + "x" * 32,  # the same on every server
         CACHE_URL=CACHE_URL,
-        OT_API_TOKEN="",
-        OT_SANDBOX="true",
         OT_LIST_CACHE_SECONDS="300",
         PORT=str(port),
-        BIND_HOST="127.0.0.1",
         WEB_CONCURRENCY="1",
         GUNICORN_THREADS="4",
     )
