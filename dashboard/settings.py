@@ -92,8 +92,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "dashboard",
-    "dashboard.sandbox",
 ]
+if OT_SANDBOX:
+    # The stand-in for OpenTrain: its tables and URLs exist only in sandbox mode.
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -238,6 +240,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "dashboard": {"handlers": ["console"], "level": "INFO"},
+        "sandbox": {"handlers": ["console"], "level": "INFO"},
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

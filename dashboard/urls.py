@@ -44,4 +44,4 @@ urlpatterns = [
 ]
 
 if settings.OT_SANDBOX:
-    urlpatterns.append(path("sandbox/", include("dashboard.sandbox.urls")))
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

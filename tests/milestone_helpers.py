@@ -5,7 +5,7 @@ import re
 import httpx
 
 from dashboard import opentrain, services
-from dashboard.sandbox.models import Milestone
+from sandbox.models import Milestone
 
 FIXED = "ctr_owner_fixed_300"
 HOURLY = "ctr_owner_hourly_1250"  # $12.50 / hour

@@ -11,8 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
 from dashboard.models import Approval, Submission
-from dashboard.sandbox.models import Approval as UpstreamApproval
-from dashboard.sandbox.models import Contract, Milestone
+from sandbox.models import Approval as UpstreamApproval
+from sandbox.models import Contract, Milestone
 
 # Sample values for the URL parameters, by name: real sandbox IDs, so that a missing permission
 # check would show up as a real write.

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import Approval
-from dashboard.sandbox import models as sandbox_models
-from dashboard.sandbox.models import Account, Contract, Milestone
+from sandbox import models as sandbox_models
+from sandbox.models import Account, Contract, Milestone
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

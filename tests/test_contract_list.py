@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from dashboard.sandbox.models import Account, Contract
+from sandbox.models import Account, Contract
 
 OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
 
@@ -93,7 +93,7 @@ def test_bad_filter_values_fall_back_to_defaults(pm, sandbox):
 
 
 def test_it_pages_long_lists_by_25(pm, sandbox):
-    from dashboard.sandbox.management.commands.seed_sandbox import seed_bulk
+    from sandbox.management.commands.seed_sandbox import seed_bulk
 
     seed_bulk(Account.objects.get(key="owner"), 40)
     total = _owner_contracts().count()

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from dashboard.models import Approval
-from dashboard.sandbox.models import Account, Milestone
+from sandbox.models import Account, Milestone
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """OpenTrain misbehaving: the client retries only what is safe, and every page stays calm.
 
-The faults come from the sandbox itself (dashboard/sandbox/faults.py), set on the demo account
+The faults come from the sandbox itself (sandbox/faults.py), set on the demo account
 whose token the dashboard uses, so they travel over real HTTP exactly as a real outage would.
 """
 
@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from dashboard import opentrain
 from dashboard.models import Approval
-from dashboard.sandbox.models import Account, Milestone
-from dashboard.sandbox.models import Approval as Upstream
+from sandbox.models import Account, Milestone
+from sandbox.models import Approval as Upstream
 
 OWNER = "ot_pat_sbxowner_sandboxsecret0001"
 HTMX = {"HTTP_HX_REQUEST": "true"}

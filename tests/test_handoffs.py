@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from dashboard import services
 from dashboard.models import Approval
-from dashboard.sandbox import models as sandbox_models
-from dashboard.sandbox.models import Account, Contract, Milestone
+from sandbox import models as sandbox_models
+from sandbox.models import Account, Contract, Milestone
 
 REQUEST_ID = re.compile(r"Request ID for support: <code>[0-9a-f-]{36}</code>")
 

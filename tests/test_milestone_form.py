@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from dashboard.sandbox.models import Account, Contract
+from sandbox.models import Account, Contract
 from tests.milestone_helpers import (
     ENDED,
     FIXED,

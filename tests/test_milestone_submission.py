@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dashboard import services, submissions
 from dashboard.models import Submission
-from dashboard.sandbox.models import Account, Contract, Milestone, Token
+from sandbox.models import Account, Contract, Milestone, Token
 from tests.milestone_helpers import (
     FIXED,
     HOURLY,

@@ -22,7 +22,7 @@ from django.views.defaults import server_error
 
 from dashboard import opentrain
 from dashboard.models import Approval, Submission
-from dashboard.sandbox.models import Token
+from sandbox.models import Token
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

@@ -6,7 +6,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from dashboard.sandbox.models import Milestone
+from sandbox.models import Milestone
 
 pytestmark = pytest.mark.browser
 

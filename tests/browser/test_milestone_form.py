@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.sandbox.models import Milestone
+from sandbox.models import Milestone
 
 pytestmark = pytest.mark.browser
 

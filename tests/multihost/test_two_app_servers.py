@@ -69,7 +69,7 @@ cache.clear()
 COUNT = """
 import json, os
 from dashboard.models import Submission
-from dashboard.sandbox.models import Milestone
+from sandbox.models import Milestone
 key, name = os.environ["CHECK_KEY"], os.environ["CHECK_NAME"]
 print(json.dumps({
     "submissions": Submission.objects.filter(key=key).count(),

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from dashboard.sandbox.management.commands.seed_sandbox import contract_id, milestone_id
+from sandbox.management.commands.seed_sandbox import contract_id, milestone_id
 
 BASE = "/sandbox/api/public/v1"
 OWNER = "ot_pat_sbxowner_sandboxsecret0001"

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard.sandbox.models import Account, Token
+from sandbox.models import Account, Token
 
 from .conftest import NOFEATURE, OWNER, READONLY, UNCLAIMED, assert_envelope, ctr, ms
 

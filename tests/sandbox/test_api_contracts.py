@@ -1,6 +1,6 @@
 import pytest
 
-from dashboard.sandbox.models import Milestone
+from sandbox.models import Milestone
 
 from .conftest import OWNER, UNCLAIMED, assert_envelope, ctr, ms
 

@@ -5,7 +5,7 @@ import httpx
 import pytest
 from django.db import connection
 
-from dashboard.sandbox.models import Milestone
+from sandbox.models import Milestone
 
 from .conftest import BASE, NOBILLING, OWNER, assert_envelope, ctr
 

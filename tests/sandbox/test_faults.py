@@ -5,8 +5,8 @@ import time
 import httpx
 import pytest
 
-from dashboard.sandbox.faults import ConnectionDropped, parse
-from dashboard.sandbox.models import Account, Milestone
+from sandbox.faults import ConnectionDropped, parse
+from sandbox.models import Account, Milestone
 
 from .conftest import BASE, OWNER, assert_envelope, ctr
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard.sandbox.models import Account, Approval, Contract, Milestone
+from sandbox.models import Account, Approval, Contract, Milestone
 
 from .conftest import NOBILLING, UNCLAIMED, assert_envelope, ctr, ms
 

@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import call_command
 
-from dashboard.sandbox.management.commands.seed_sandbox import seed_bulk
-from dashboard.sandbox.models import Account, Approval, Contract, Milestone, Token
+from sandbox.management.commands.seed_sandbox import seed_bulk
+from sandbox.models import Account, Approval, Contract, Milestone, Token
 
 from .conftest import ctr, ms
 

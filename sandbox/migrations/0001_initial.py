@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import dashboard.sandbox.models
+import sandbox.models
 
 
 class Migration(migrations.Migration):
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 (
                     "organization_id",
                     models.CharField(
-                        default=dashboard.sandbox.models.new_organization_id,
+                        default=sandbox.models.new_organization_id,
                         max_length=40,
                         unique=True,
                     ),
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 (
                     "claim_token",
                     models.CharField(
-                        default=dashboard.sandbox.models.new_claim_token, max_length=80, unique=True
+                        default=sandbox.models.new_claim_token, max_length=80, unique=True
                     ),
                 ),
                 ("fault", models.CharField(blank=True, max_length=200)),
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.CharField(
-                        default=dashboard.sandbox.models.new_contract_id,
+                        default=sandbox.models.new_contract_id,
                         max_length=60,
                         primary_key=True,
                         serialize=False,
@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.CharField(
-                        default=dashboard.sandbox.models.new_milestone_id,
+                        default=sandbox.models.new_milestone_id,
                         max_length=60,
                         primary_key=True,
                         serialize=False,
@@ -210,7 +210,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.CharField(
-                        default=dashboard.sandbox.models.new_approval_id,
+                        default=sandbox.models.new_approval_id,
                         max_length=60,
                         primary_key=True,
                         serialize=False,
@@ -242,7 +242,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "expires_at",
-                    models.DateTimeField(default=dashboard.sandbox.models.approval_expiry),
+                    models.DateTimeField(default=sandbox.models.approval_expiry),
                 ),
                 ("resolved_at", models.DateTimeField(blank=True, null=True)),
                 ("result", models.JSONField(blank=True, null=True)),

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from dashboard.sandbox.models import (
+from sandbox.models import (
     Account,
     Approval,
     Contract,
