@@ -8,12 +8,13 @@ owner account, for benchmarks.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from sandbox.demo import ACCOUNTS, OWNER, contract_id, milestone_id
 from sandbox.models import (
     Account,
     Approval,
@@ -23,226 +24,7 @@ from sandbox.models import (
     new_contract_id,
     new_milestone_id,
 )
-
-ALL_SCOPES = [
-    "jobs:read",
-    "jobs:write",
-    "proposals:read",
-    "proposals:write",
-    "messages:read",
-    "messages:write",
-    "payments:read",
-    "payments:write",
-    "team:read",
-    "team:write",
-]
-PRE_CLAIM_SCOPES = [
-    "jobs:read",
-    "jobs:write",
-    "proposals:read",
-    "messages:read",
-    "payments:read",
-    "team:read",
-]
-
-# key -> account settings. Token values are fixed so docs and tests can name them.
-ACCOUNTS = {
-    "owner": {
-        "name": "Northwind Labs (claimed)",
-        "description": "Everything on: claimed, payments writes, a card on file. The default.",
-        "token": "ot_pat_sbxowner_sandboxsecret0001",
-        "scopes": ALL_SCOPES,
-        "owner": ("mira.chen@northwind.example", "Mira", "Chen"),
-    },
-    "unclaimed": {
-        "name": "Agent workspace (unclaimed)",
-        "description": "Created by an agent and not yet claimed: milestone writes ask for a claim.",
-        "token": "ot_pat_sbxunclaimed_sandboxsecret0002",
-        "scopes": [*PRE_CLAIM_SCOPES, "payments:write"],
-        "claimed": False,
-        "owner": ("agent@agents.example", "Agent", "Workspace"),
-    },
-    "readonly": {
-        "name": "Read-only token (no payments:write)",
-        "description": "The token can read contracts but lacks payments:write.",
-        "token": "ot_pat_sbxreadonly_sandboxsecret0003",
-        "scopes": [s for s in ALL_SCOPES if s != "payments:write"],
-        "owner": ("ops@readonly.example", "Ravi", "Patel"),
-    },
-    "nofeature": {
-        "name": "Payments writes switched off",
-        "description": "The public_api_payments_write feature is off for this account.",
-        "token": "ot_pat_sbxnofeature_sandboxsecret0004",
-        "scopes": ALL_SCOPES,
-        "payments_write_enabled": False,
-        "owner": ("lead@nofeature.example", "Ana", "Souza"),
-    },
-    "nobilling": {
-        "name": "No payment method",
-        "description": "Claimed and enabled, but no card on file: funding asks for billing.",
-        "token": "ot_pat_sbxnobilling_sandboxsecret0005",
-        "scopes": ALL_SCOPES,
-        "has_payment_method": False,
-        "owner": ("finance@nobilling.example", "Jonas", "Berg"),
-    },
-}
-
-NOW = datetime(2026, 6, 12, 9, 30, tzinfo=UTC)
-
-# Contract specs, newest first. Milestones: (name, status, amount, volume, due, extras).
-CONTRACTS = [
-    {
-        "slug": "fixed_300",
-        "title": "Spanish Sentiment Labeling Contract",
-        "type": Contract.FIXED_PRICE,
-        "rate": "300",
-        "total": "300",
-        "freelancer": ("Maria G.", "Spain"),
-        "milestones": [
-            ("First labeling batch", "ACTIVE_FUNDED", "300", None, date(2026, 7, 1), {}),
-        ],
-    },
-    {
-        "slug": "hourly_1250",
-        "title": "Medical Transcript QA (hourly)",
-        "type": Contract.PAY_PER_HOUR,
-        "rate": "12.50",
-        "volume": "120",
-        "total": "1500",
-        "freelancer": ("Aisha K.", "Kenya"),
-        # 70 of 80 funded hours used: budget LOW.
-        "consumed_seconds": 70 * 3600,
-        "milestones": [
-            ("Weeks 1-2", "PAID", "500", "40", date(2026, 6, 1), {}),
-            ("Weeks 3-4", "ACTIVE_FUNDED", "500", "40", date(2026, 6, 29), {}),
-        ],
-    },
-    {
-        "slug": "label_007",
-        "title": "Spanish Sentiment Labels (per label)",
-        "type": Contract.PAY_PER_LABEL,
-        "rate": "0.07",
-        "volume": "20000",
-        "total": "1400",
-        "freelancer": ("Sofia R.", "Argentina"),
-        # All 10,000 funded labels used: budget DEPLETED.
-        "consumed_labels": 10000,
-        "milestones": [
-            ("Batch A", "PAID", "350", "5000", date(2026, 5, 20), {}),
-            ("Batch B", "ACTIVE_FUNDED", "350", "5000", date(2026, 6, 20), {}),
-            ("Pilot (cancelled)", "CANCELLED", "70", "1000", None, {}),
-        ],
-    },
-    {
-        "slug": "label_norate",
-        "title": "Audio Transcription Spot Checks (rate pending)",
-        "type": Contract.PAY_PER_LABEL,
-        "rate": None,
-        "freelancer": ("Tomás V.", "Chile"),
-        "milestones": [],
-    },
-    {
-        "slug": "fixed_1250",
-        "title": "Product Image Bounding Boxes",
-        "type": Contract.FIXED_PRICE,
-        "rate": "1250",
-        "total": "1250",
-        "freelancer": ("Kenji T.", "Japan"),
-        "milestones": [
-            ("Guidelines and pilot", "PAID", "500", None, date(2026, 5, 15), {}),
-            (
-                "Full dataset",
-                "ACTIVE_FUNDED",
-                "750",
-                None,
-                date(2026, 7, 10),
-                {"pending_approval": True, "needs_review": True},
-            ),
-        ],
-    },
-    {
-        "slug": "hourly_38",
-        "title": "RLHF Preference Ranking (hourly)",
-        "type": Contract.PAY_PER_HOUR,
-        "rate": "38",
-        "volume": "200",
-        "total": "7600",
-        "freelancer": ("Lukas B.", "Germany"),
-        "milestones": [
-            ("First 20 hours", "NOT_FUNDED", "760", "20", date(2026, 7, 3), {}),
-        ],
-    },
-    {
-        "slug": "label_035",
-        "title": "Code Review Annotations (per label)",
-        "type": Contract.PAY_PER_LABEL,
-        "rate": "0.35",
-        "volume": "4000",
-        "total": "1400",
-        "freelancer": ("Priya N.", "India"),
-        "milestones": [
-            ("First 1,000 reviews", "NOT_FUNDED", "350", "1000", date(2026, 7, 5), {}),
-        ],
-    },
-    {
-        "slug": "fixed_450",
-        "title": "Chatbot Red-Teaming Prompts",
-        "type": Contract.FIXED_PRICE,
-        "rate": "450",
-        "total": "450",
-        "freelancer": ("Olu A.", "Nigeria"),
-        "milestones": [],
-    },
-    {
-        "slug": "hourly_15",
-        "title": "Search Relevance Ratings (hourly)",
-        "type": Contract.PAY_PER_HOUR,
-        "rate": "15",
-        "volume": "60",
-        "total": "900",
-        "freelancer": ("Marta S.", "Poland"),
-        "consumed_seconds": 2 * 3600 + 1800,
-        "milestones": [
-            ("Week 1 (refunded)", "REFUNDED", "150", "10", None, {}),
-            ("Week 2", "ACTIVE_FUNDED", "150", "10", date(2026, 6, 26), {}),
-        ],
-    },
-    {
-        "slug": "label_012",
-        "title": "Math Reasoning Step Labels",
-        "type": Contract.PAY_PER_LABEL,
-        "rate": "0.12",
-        "volume": "10000",
-        "total": "1200",
-        "freelancer": ("Diego M.", "Mexico"),
-        "milestones": [
-            ("Batch 1", "NOT_FUNDED", "300", "2500", date(2026, 7, 12), {}),
-        ],
-    },
-    {
-        "slug": "ended",
-        "title": "Legal Clause Classification",
-        "type": Contract.FIXED_PRICE,
-        "rate": "800",
-        "total": "800",
-        "freelancer": ("Chen W.", "Singapore"),
-        "ended": True,
-        "milestones": [
-            ("All clauses", "PAID", "800", None, date(2026, 4, 30), {}),
-        ],
-    },
-]
-
-# The smaller copy the non-default accounts get: every payment model, no rate, and ended.
-SMALL_SET = {"fixed_300", "hourly_1250", "label_007", "label_norate", "hourly_38", "ended"}
-
-
-def contract_id(account_key: str, slug: str) -> str:
-    return f"ctr_{account_key}_{slug}"
-
-
-def milestone_id(account_key: str, slug: str, number: int) -> str:
-    return f"ms_{account_key}_{slug}_{number}"
+from sandbox.seed_data import CONTRACTS, NOW, SMALL_SET
 
 
 def _dec(value):
@@ -255,7 +37,7 @@ def seed(reset: bool = False) -> list[Account]:
         for order, (key, spec) in enumerate(ACCOUNTS.items()):
             account = _seed_account(key, spec, order)
             accounts.append(account)
-            specs = [c for c in CONTRACTS if key == "owner" or c["slug"] in SMALL_SET]
+            specs = [c for c in CONTRACTS if key == OWNER or c["slug"] in SMALL_SET]
             kept_contracts, kept_milestones = set(), set()
             for index, contract_spec in enumerate(specs):
                 contract, milestone_ids = _seed_contract(account, contract_spec, index)
