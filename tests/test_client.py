@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from dashboard import opentrain
-
-OWNER = "ot_pat_sbxowner_sandboxsecret0001"
+from sandbox.demo import OWNER_TOKEN as OWNER
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from django.urls import reverse
 
+from sandbox.demo import OWNER_TOKEN
 from sandbox.models import Account, Contract
-
-OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
 
 
 def _owner_contracts():

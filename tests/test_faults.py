@@ -15,10 +15,10 @@ from django.urls import reverse
 
 from dashboard import opentrain
 from dashboard.models import Approval
+from sandbox.demo import OWNER_TOKEN as OWNER
 from sandbox.models import Account, Milestone
 from sandbox.models import Approval as Upstream
 
-OWNER = "ot_pat_sbxowner_sandboxsecret0001"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 # Every fault of the issue. `429=30` asks for a wait longer than the client's cap, so the page

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dashboard import services, submissions
 from dashboard.models import Submission
+from sandbox.demo import OWNER_TOKEN
 from sandbox.models import Account, Contract, Milestone, Token
 from tests.milestone_helpers import (
     FIXED,
@@ -32,7 +33,6 @@ from tests.milestone_helpers import (
     use_account,
 )
 
-OWNER_TOKEN = "ot_pat_sbxowner_sandboxsecret0001"
 FIXED_FORM = {
     "name": "Second batch",
     "description": "Label the next 5,000 posts",

@@ -22,18 +22,13 @@ from django.views.defaults import server_error
 
 from dashboard import opentrain
 from dashboard.models import Approval, Submission
+from sandbox import demo
 from sandbox.models import Token
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 SECRET_TOKEN = "ot_pat_Zq7TOKENNEVERSHOWNx91k3v8w2"
-DEMO_TOKENS = [
-    "ot_pat_sbxowner_sandboxsecret0001",
-    "ot_pat_sbxunclaimed_sandboxsecret0002",
-    "ot_pat_sbxreadonly_sandboxsecret0003",
-    "ot_pat_sbxnofeature_sandboxsecret0004",
-    "ot_pat_sbxnobilling_sandboxsecret0005",
-]
+DEMO_TOKENS = [account["token"] for account in demo.ACCOUNTS.values()]
 
 
 def _html(response):

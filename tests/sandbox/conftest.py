@@ -5,14 +5,9 @@ import json
 import pytest
 from django.core.management import call_command
 
-from sandbox.management.commands.seed_sandbox import contract_id, milestone_id
+from sandbox.demo import OWNER_TOKEN, contract_id, milestone_id
 
 BASE = "/sandbox/api/public/v1"
-OWNER = "ot_pat_sbxowner_sandboxsecret0001"
-UNCLAIMED = "ot_pat_sbxunclaimed_sandboxsecret0002"
-READONLY = "ot_pat_sbxreadonly_sandboxsecret0003"
-NOFEATURE = "ot_pat_sbxnofeature_sandboxsecret0004"
-NOBILLING = "ot_pat_sbxnobilling_sandboxsecret0005"
 
 
 def ctr(slug, account="owner"):
@@ -32,7 +27,7 @@ def seeded(db):
 def api(client, seeded):
     """Call the sandbox API through Django's test client: `api("POST", "/path", body={...})`."""
 
-    def call(method, path, *, token=OWNER, body=None, raw=None, headers=None):
+    def call(method, path, *, token=OWNER_TOKEN, body=None, raw=None, headers=None):
         extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()}
         if token:
             extra["HTTP_AUTHORIZATION"] = f"Bearer {token}"

@@ -3,9 +3,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sandbox.demo import NOFEATURE_TOKEN, OWNER_TOKEN, READONLY_TOKEN, UNCLAIMED_TOKEN
 from sandbox.models import Account, Token
 
-from .conftest import NOFEATURE, OWNER, READONLY, UNCLAIMED, assert_envelope, ctr, ms
+from .conftest import assert_envelope, ctr, ms
 
 pytestmark = pytest.mark.django_db
 
@@ -19,17 +20,17 @@ def test_an_unknown_token_is_unauthorized(api):
 
 
 def test_a_revoked_token_is_unauthorized(api):
-    Token.objects.filter(value=OWNER).update(revoked=True)
+    Token.objects.filter(value=OWNER_TOKEN).update(revoked=True)
     assert_envelope(api("GET", "/auth/me"), 401, "UNAUTHORIZED")
 
 
 def test_an_expired_token_is_unauthorized(api):
-    Token.objects.filter(value=OWNER).update(expires_at=timezone.now() - timedelta(seconds=1))
+    Token.objects.filter(value=OWNER_TOKEN).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert_envelope(api("GET", "/auth/me"), 401, "UNAUTHORIZED")
 
 
 def test_a_non_bearer_authorization_header_is_unauthorized(api):
-    response = api("GET", "/auth/me", token=None, headers={"Authorization": f"Basic {OWNER}"})
+    response = api("GET", "/auth/me", token=None, headers={"Authorization": f"Basic {OWNER_TOKEN}"})
     assert_envelope(response, 401, "UNAUTHORIZED")
 
 
@@ -62,7 +63,7 @@ def test_auth_me_describes_the_actor_token_and_account(api):
 
 def test_capabilities_report_payments_write_from_the_flag(api):
     assert api("GET", "/job-drafts/capabilities").json()["capabilities"]["paymentsWrite"] is True
-    body = api("GET", "/job-drafts/capabilities", token=NOFEATURE).json()
+    body = api("GET", "/job-drafts/capabilities", token=NOFEATURE_TOKEN).json()
     assert body["capabilities"]["paymentsWrite"] is False
     assert body["featureKey"] == "public_api_job_drafting"
     assert body["enabled"] is True
@@ -80,12 +81,12 @@ def test_capabilities_are_forbidden_when_job_drafting_is_off(api):
 
 
 def test_reading_contracts_needs_payments_read(api):
-    Token.objects.filter(value=OWNER).update(scopes=["jobs:read"])
+    Token.objects.filter(value=OWNER_TOKEN).update(scopes=["jobs:read"])
     assert_envelope(api("GET", "/contracts"), 403, "FORBIDDEN", requiredScopes=["payments:read"])
 
 
 def test_payments_write_covers_payments_read(api):
-    Token.objects.filter(value=OWNER).update(scopes=["payments:write"])
+    Token.objects.filter(value=OWNER_TOKEN).update(scopes=["payments:write"])
     assert api("GET", "/contracts").status_code == 200
 
 
@@ -99,7 +100,7 @@ def test_payments_write_covers_payments_read(api):
     ],
 )
 def test_money_writes_need_payments_write(api, method, path, body):
-    response = api(method, path, token=READONLY, body=body)
+    response = api(method, path, token=READONLY_TOKEN, body=body)
     assert_envelope(response, 403, "FORBIDDEN", requiredScopes=["payments:write"])
 
 
@@ -107,7 +108,7 @@ def test_money_writes_are_forbidden_when_the_feature_is_off(api):
     response = api(
         "POST",
         f"/contracts/{ctr('fixed_300', 'nofeature')}/milestones",
-        token=NOFEATURE,
+        token=NOFEATURE_TOKEN,
         body={"description": "x", "amountUsd": 10},
     )
     assert_envelope(response, 403, "FORBIDDEN", featureKey="public_api_payments_write", mode="OFF")
@@ -123,7 +124,7 @@ def test_money_writes_are_forbidden_when_the_feature_is_off(api):
     ],
 )
 def test_an_unclaimed_account_must_be_claimed_first(api, path, action):
-    response = api("POST", path, token=UNCLAIMED, body={"description": "x", "volume": 1})
+    response = api("POST", path, token=UNCLAIMED_TOKEN, body={"description": "x", "volume": 1})
     assert_envelope(
         response,
         403,
@@ -135,11 +136,11 @@ def test_an_unclaimed_account_must_be_claimed_first(api, path, action):
 
 
 def test_an_unclaimed_account_can_still_read(api):
-    assert api("GET", "/contracts", token=UNCLAIMED).status_code == 200
+    assert api("GET", "/contracts", token=UNCLAIMED_TOKEN).status_code == 200
 
 
 def test_the_scope_check_comes_before_the_missing_contract(api):
-    response = api("POST", "/contracts/ctr_nope/milestones", token=READONLY, body={})
+    response = api("POST", "/contracts/ctr_nope/milestones", token=READONLY_TOKEN, body={})
     assert_envelope(response, 403, "FORBIDDEN")
 
 
@@ -167,5 +168,5 @@ def test_sandbox_accounts_lists_the_demo_accounts_without_a_token(api):
         "key": "owner",
         "label": "Northwind Labs (claimed)",
         "description": accounts[0]["description"],
-        "token": OWNER,
+        "token": OWNER_TOKEN,
     }

@@ -1,8 +1,9 @@
 import pytest
 
+from sandbox.demo import OWNER_TOKEN, UNCLAIMED_TOKEN
 from sandbox.models import Milestone
 
-from .conftest import OWNER, UNCLAIMED, assert_envelope, ctr, ms
+from .conftest import assert_envelope, ctr, ms
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ def test_an_unknown_job_is_not_found(api):
 
 
 def test_each_account_sees_only_its_own_contracts(api):
-    ids = [c["id"] for c in api("GET", "/contracts", token=UNCLAIMED).json()["contracts"]]
+    ids = [c["id"] for c in api("GET", "/contracts", token=UNCLAIMED_TOKEN).json()["contracts"]]
     assert ids
     assert all(i.startswith("ctr_unclaimed_") for i in ids)
 
@@ -161,7 +162,7 @@ def test_pending_approval_and_needs_review_are_shown(api):
 
 
 def test_another_accounts_contract_is_not_found(api):
-    response = api("GET", f"/contracts/{ctr('fixed_300', 'unclaimed')}", token=OWNER)
+    response = api("GET", f"/contracts/{ctr('fixed_300', 'unclaimed')}", token=OWNER_TOKEN)
     assert_envelope(response, 404, "NOT_FOUND")
 
 

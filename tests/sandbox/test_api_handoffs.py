@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sandbox.demo import NOBILLING_TOKEN, OWNER_TOKEN, UNCLAIMED_TOKEN
 from sandbox.models import Approval, Contract, Milestone
 
-from .conftest import NOBILLING, OWNER, UNCLAIMED, assert_envelope, ctr, ms
+from .conftest import assert_envelope, ctr, ms
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,9 @@ def test_a_milestone_on_an_ended_contract_cannot_be_funded(api):
 
 
 def test_funding_without_a_payment_method_points_to_billing(api):
-    response = api("POST", f"/milestones/{ms('hourly_38', 1, 'nobilling')}/fund", token=NOBILLING)
+    response = api(
+        "POST", f"/milestones/{ms('hourly_38', 1, 'nobilling')}/fund", token=NOBILLING_TOKEN
+    )
     assert_envelope(
         response,
         409,
@@ -79,7 +82,7 @@ def test_funding_without_a_payment_method_points_to_billing(api):
 
 
 def test_another_accounts_milestone_is_not_found(api):
-    response = api("POST", f"/milestones/{ms('hourly_38', 1, 'nobilling')}/fund", token=OWNER)
+    response = api("POST", f"/milestones/{ms('hourly_38', 1, 'nobilling')}/fund", token=OWNER_TOKEN)
     assert_envelope(response, 404, "NOT_FOUND")
 
 
@@ -142,5 +145,5 @@ def test_a_pending_approval_read_after_expiry_is_expired(api):
 
 def test_another_accounts_approval_is_not_found(api):
     created = api("POST", f"/milestones/{ms('hourly_38', 1)}/fund").json()["approval"]
-    response = api("GET", f"/approvals/{created['id']}", token=UNCLAIMED)
+    response = api("GET", f"/approvals/{created['id']}", token=UNCLAIMED_TOKEN)
     assert_envelope(response, 404, "NOT_FOUND", resource="approvals", approvalId=created["id"])

@@ -5,9 +5,10 @@ import httpx
 import pytest
 from django.db import connection
 
+from sandbox.demo import NOBILLING_TOKEN, OWNER_TOKEN
 from sandbox.models import Milestone
 
-from .conftest import BASE, NOBILLING, OWNER, assert_envelope, ctr
+from .conftest import BASE, assert_envelope, ctr
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +163,7 @@ def test_another_accounts_contract_is_not_found(api):
     response = api(
         "POST",
         f"/contracts/{ctr('fixed_300')}/milestones",
-        token=NOBILLING,
+        token=NOBILLING_TOKEN,
         body={"description": "x", "amountUsd": 10},
     )
     assert_envelope(response, 404, "NOT_FOUND")
@@ -193,7 +194,7 @@ def test_concurrent_creates_get_distinct_numbers(api, live_server):
         r = httpx.post(
             url,
             json={"description": "race", "volume": 1},
-            headers={"Authorization": f"Bearer {OWNER}"},
+            headers={"Authorization": f"Bearer {OWNER_TOKEN}"},
             timeout=20,
         )
         statuses.append(r.status_code)

@@ -5,10 +5,11 @@ import time
 import httpx
 import pytest
 
+from sandbox.demo import OWNER_TOKEN, READONLY_TOKEN
 from sandbox.faults import ConnectionDropped, parse
 from sandbox.models import Account, Milestone
 
-from .conftest import BASE, OWNER, assert_envelope, ctr
+from .conftest import BASE, assert_envelope, ctr
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +78,7 @@ def test_an_account_fault_applies_to_every_request_with_its_tokens(api):
     Account.objects.filter(key="owner").update(fault="503")
     assert api("GET", "/contracts").status_code == 503
     assert api("GET", "/contracts", token=None).status_code == 401
-    assert api("GET", "/contracts", token="ot_pat_sbxreadonly_sandboxsecret0003").status_code == (
-        200
-    )
+    assert api("GET", "/contracts", token=READONLY_TOKEN).status_code == (200)
 
 
 def test_a_drop_without_a_socket_raises_after_the_write(api):
@@ -104,7 +103,7 @@ def test_truncated_keeps_the_status_and_sends_half_the_body(api):
 def http(seeded, live_server):
     client = httpx.Client(
         base_url=f"{live_server.url}{BASE}",
-        headers={"Authorization": f"Bearer {OWNER}"},
+        headers={"Authorization": f"Bearer {OWNER_TOKEN}"},
         timeout=5,
     )
     yield client

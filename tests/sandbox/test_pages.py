@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sandbox.demo import NOBILLING_TOKEN, UNCLAIMED_TOKEN
 from sandbox.models import Account, Approval, Contract, Milestone
 
-from .conftest import NOBILLING, UNCLAIMED, assert_envelope, ctr, ms
+from .conftest import assert_envelope, ctr, ms
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_the_claim_page_names_the_account(signed_in):
 def test_claiming_unlocks_milestone_writes(signed_in, api):
     path = f"/contracts/{ctr('fixed_300', 'unclaimed')}/milestones"
     body = {"description": "After the claim", "amountUsd": 50}
-    assert api("POST", path, token=UNCLAIMED, body=body).status_code == 403
+    assert api("POST", path, token=UNCLAIMED_TOKEN, body=body).status_code == 403
 
     response = signed_in.post(CLAIM_URL, follow=True)
 
@@ -50,7 +51,7 @@ def test_claiming_unlocks_milestone_writes(signed_in, api):
         response.text
     )
     assert Account.objects.get(key="unclaimed").claimed is True
-    assert api("POST", path, token=UNCLAIMED, body=body).status_code == 201
+    assert api("POST", path, token=UNCLAIMED_TOKEN, body=body).status_code == 201
 
 
 def test_an_unknown_claim_token_is_not_found(signed_in):
@@ -141,10 +142,10 @@ def test_after_a_confirmed_funding_a_new_request_is_not_fundable(signed_in, api)
 
 def test_adding_a_card_on_the_billing_page_allows_funding(signed_in, api):
     path = f"/milestones/{ms('hourly_38', 1, 'nobilling')}/fund"
-    billing_url = api("POST", path, token=NOBILLING).json()["details"]["billingUrl"]
+    billing_url = api("POST", path, token=NOBILLING_TOKEN).json()["details"]["billingUrl"]
     page = signed_in.get(billing_url)
     assert "Add a test card" in page.text
 
     signed_in.post(billing_url)
 
-    assert api("POST", path, token=NOBILLING).status_code == 202
+    assert api("POST", path, token=NOBILLING_TOKEN).status_code == 202
