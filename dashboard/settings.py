@@ -233,11 +233,22 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # A page in the dashboard's own look (status 429), not axes' plain-text message.
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+# `json`: one JSON object a line, `extra=` fields included (the client's `ot_*` fields, which
+# scripts/servers.py reads to count upstream calls); `plain`: one line of words for people.
+LOG_FORMAT = _read("LOG_FORMAT", env.str, default="plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"Environment variable LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}."
+    )
+_LOG_LINE = "%(asctime)s %(levelname)s %(name)s %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": _LOG_LINE},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": _LOG_LINE},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "dashboard": {"handlers": ["console"], "level": "INFO"},
         "sandbox": {"handlers": ["console"], "level": "INFO"},

@@ -18,7 +18,7 @@ are double clicks: the same form, with the same one-time submission key, posted 
 When a creation comes back unclear, the PM presses "Submit again" on the form that came back.
 
 Faults: a header on the dashboard request would not reach OpenTrain, so faults are set where the
-sandbox reads them, on a demo account (`Account.fault`, see dashboard/sandbox/faults.py). One PM
+sandbox reads them, on a demo account (`Account.fault`, see sandbox/faults.py). One PM
 in four switches the dashboard to the "nobilling" demo account with the dashboard's own account
 switcher; while the test runs, a controller thread rotates that account's fault through latency,
 hangs past the timeout, 500/502/503, 429, HTML error pages, bodies that are not JSON, truncated
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import re
 import secrets
 import statistics
@@ -44,16 +43,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from load_pms import FAULTY_ACCOUNT, Stats, drive
 from servers import ROOT, Server, ServerError, free_port, manage, sandbox_env
 
 API_PREFIX = "/sandbox/api/public/v1"
-FAULTY_ACCOUNT = "nobilling"
 PASSWORD = "load-pass-" + secrets.token_hex(6)
 API_TIMEOUT = 2.0  # the dashboard's OT_API_TIMEOUT under --serve: hangs resolve quickly
 FAULTS = [
@@ -69,10 +66,7 @@ FAULTS = [
     "POST:503",
     "",
 ]
-INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
-ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 KEEP = bool(os.environ.get("LOADTEST_KEEP"))
-PROBLEM = re.compile(r'class="problem problem-([\w-]+)"')
 
 
 # --- servers ---------------------------------------------------------------------------------
@@ -88,46 +82,24 @@ def base_env(db: Path) -> dict:
     )
 
 
-SETUP = """
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.auth.hashers import make_password
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.auth.models import Group, User
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-call_command("seed_sandbox", verbosity=0)
-editors = Group.objects.get(name="editors")
-password = make_password({password!r})  # hashed once: the users share it
-User.objects.bulk_create(User(username=name, password=password) for name in {names!r})
-editors.user_set.add(*User.objects.filter(username__in={names!r}))
-# Signed-in sessions, made here: 20 password checks at once would take the first seconds.
-for user in User.objects.filter(username__in={names!r}).order_by("username"):
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    print("session", user.username, session.session_key)
-"""
-
-SET_FAULT = """
-import sys
-from dashboard.sandbox.models import Account
-for line in sys.stdin:
-    Account.objects.filter(key={account!r}).update(fault=line.strip())
-    print("ok", flush=True)
-"""
+def prepare(env: dict, names: list[str]) -> dict[str, str]:
+    """Migrate, seed, and make an editor per name; username -> a signed-in session key, made
+    here because 20 password checks at once would take the test's first seconds."""
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "seed_sandbox", "--verbosity", "0")
+    output = manage(env, "make_editors", *names, "--password", PASSWORD, "--sessions")
+    return dict(re.findall(r"^session (\S+) (\S+)$", output, re.MULTILINE))
 
 
 class FaultController:
-    """Rotates the faulty demo account's fault, through one long-lived `manage.py shell`."""
+    """Rotates the faulty demo account's fault, through one long-lived `sandbox_fault --stdin`."""
 
     def __init__(self, env: dict, every: float):
         self.every = every
         self.applied: list[str] = []
         self._stop = threading.Event()
         self._shell = subprocess.Popen(  # noqa: S603 (our own manage.py, fixed arguments)
-            [sys.executable, "manage.py", "shell", "-c", SET_FAULT.format(account=FAULTY_ACCOUNT)],
+            [sys.executable, "manage.py", "sandbox_fault", FAULTY_ACCOUNT, "--stdin"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -167,159 +139,6 @@ def _cycle(items):
         yield from items
 
 
-# --- the simulated project managers ----------------------------------------------------------
-
-
-@dataclass
-class Stats:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    latencies: list[float] = field(default_factory=list)
-    actions: Counter = field(default_factory=Counter)
-    errors: Counter = field(default_factory=Counter)
-    problems: Counter = field(default_factory=Counter)
-    markers: set[str] = field(default_factory=set)
-    double_clicks: int = 0
-    resubmits: int = 0
-    stuck: list[str] = field(default_factory=list)
-
-    def record(self, action: str, seconds: float, response: httpx.Response | None, error=""):
-        with self.lock:
-            self.latencies.append(seconds)
-            self.actions[action] += 1
-            if error:
-                self.errors[error] += 1
-                return
-            status = response.status_code
-            if status >= 400:
-                self.errors[f"HTTP {status}"] += 1
-            for kind in PROBLEM.findall(response.text):
-                self.problems[kind] += 1
-
-
-def form_inputs(html: str) -> dict[str, str]:
-    values = {}
-    for tag in INPUT.findall(html):
-        attrs = dict(ATTR.findall(tag))
-        if "name" in attrs:
-            values[attrs["name"]] = attrs.get("value", "")
-    return values
-
-
-class ProjectManager:
-    def __init__(self, number: int, url: str, username: str, stats: Stats, faulty: bool):
-        self.number = number
-        self.stats = stats
-        self.faulty = faulty
-        self.username = username
-        self.rng = random.Random(number)  # noqa: S311 (simulated behaviour, not secrets)
-        self.client = httpx.Client(base_url=url, timeout=30, follow_redirects=False)
-        self.forms: list[str] = []  # "New milestone" URLs seen on the list
-        self.contracts: list[str] = []
-
-    def request(self, action: str, method: str, path: str, **kwargs) -> httpx.Response | None:
-        started = time.monotonic()
-        try:
-            response = self.client.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            self.stats.record(action, time.monotonic() - started, None, "client timeout")
-            return None
-        except httpx.TransportError as exc:
-            self.stats.record(action, time.monotonic() - started, None, type(exc).__name__)
-            return None
-        self.stats.record(action, time.monotonic() - started, response)
-        return response
-
-    def sign_in(self, credential) -> bool:
-        if isinstance(credential, str):  # a session key, signed in already
-            self.client.cookies.set("sessionid", credential)
-        else:
-            page = self.request("sign in", "GET", "/accounts/login/")
-            if page is None:
-                return False
-            data = {"username": self.username, "password": credential["password"]}
-            data["csrfmiddlewaretoken"] = form_inputs(page.text).get("csrfmiddlewaretoken", "")
-            response = self.request("sign in", "POST", "/accounts/login/", data=data)
-            if response is None or response.status_code != 302:
-                return False
-        if self.faulty:
-            # The dashboard's own switcher: this PM now acts as the demo account with faults.
-            home = self.request("list", "GET", "/contracts/")
-            token = form_inputs(home.text).get("csrfmiddlewaretoken", "") if home else ""
-            data = {"account": FAULTY_ACCOUNT, "next": "/contracts/", "csrfmiddlewaretoken": token}
-            switched = self.request("switch account", "POST", "/sandbox-account/", data=data)
-            return switched is not None and switched.status_code == 302
-        return True
-
-    def run(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            roll = self.rng.random()
-            if roll < 0.35 or not self.forms:
-                self.list_contracts()
-            elif roll < 0.65:
-                self.open_contract()
-            elif roll < 0.70:
-                self.request("approvals", "GET", "/approvals/")
-            else:
-                self.create_milestone()
-            time.sleep(self.rng.uniform(0.05, 0.3))
-
-    def list_contracts(self) -> None:
-        params = self.rng.choice([{}, {}, {"q": "label"}, {"status": "active"}])
-        headers = {"HX-Request": "true"} if self.rng.random() < 0.3 else {}
-        response = self.request("list", "GET", "/contracts/", params=params, headers=headers)
-        if response is not None and response.status_code == 200:
-            forms = re.findall(r'href="(/contracts/[^"/]+/milestones/new/)"', response.text)
-            contracts = re.findall(r'href="(/contracts/ctr_[^"/]+/)"', response.text)
-            self.forms = sorted(set(forms)) or self.forms
-            self.contracts = sorted(set(contracts)) or self.contracts
-
-    def open_contract(self) -> None:
-        if self.contracts:
-            self.request("contract", "GET", self.rng.choice(self.contracts))
-
-    def create_milestone(self) -> None:
-        url = self.rng.choice(self.forms)
-        page = self.request("milestone form", "GET", url)
-        if page is None or page.status_code != 200 or "submission_key" not in page.text:
-            return
-        inputs = form_inputs(page.text)
-        marker = f"load-{uuid.uuid4()}"
-        data = {
-            "csrfmiddlewaretoken": inputs.get("csrfmiddlewaretoken", ""),
-            "submission_key": inputs["submission_key"],
-            "name": f"Load test {self.number}",
-            "description": f"Simulated milestone {marker}",
-        }
-        if 'name="amount_usd"' in page.text:
-            data["amount_usd"] = "25.00"
-        else:
-            data["volume"] = "2"
-        with self.stats.lock:
-            self.stats.markers.add(marker)
-
-        if self.rng.random() < 0.25:
-            # A double click: the same form, the same key, twice at once.
-            with self.stats.lock:
-                self.stats.double_clicks += 1
-            second = threading.Thread(
-                target=self.request, args=("create", "POST", url), kwargs={"data": data}
-            )
-            second.start()
-            response = self.request("create", "POST", url, data=data)
-            second.join()
-        else:
-            response = self.request("create", "POST", url, data=data)
-
-        if response is not None and response.status_code == 200 and PROBLEM.search(response.text):
-            # Unclear or failed: the PM presses "Submit again" on the form that came back.
-            again = form_inputs(response.text)
-            if "submission_key" in again:
-                with self.stats.lock:
-                    self.stats.resubmits += 1
-                data = data | {"submission_key": again["submission_key"]}
-                self.request("create again", "POST", url, data=data)
-
-
 def duplicates(api_url: str, markers: set[str]) -> tuple[int, int]:
     """(milestones found carrying a marker, extra copies beyond one per marker)."""
     with httpx.Client(base_url=api_url, timeout=30) as api:
@@ -345,36 +164,6 @@ def percentile(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] if values else 0.0
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def drive(url: str, usernames: list[str], credentials: dict, seconds: float, faults: bool):
-    """Sign every PM in (at once), then let them all work until `seconds` have passed.
-
-    `credentials` maps a username to a session key (already signed in) or to {"password": ...}.
-    """
-    stats = Stats()
-    pms = [
-        ProjectManager(i, url, name, stats, faulty=faults and i % 4 == 3)
-        for i, name in enumerate(usernames)
-    ]
-    ready: list[ProjectManager] = []
-    clock = {}
-    barrier = threading.Barrier(len(pms), action=lambda: clock.update(start=time.monotonic()))
-
-    def work(pm: ProjectManager) -> None:
-        signed_in = pm.sign_in(credentials[pm.username])
-        with stats.lock:
-            (ready.append(pm) if signed_in else stats.stuck.append(f"{pm.username}: no sign-in"))
-        barrier.wait()
-        if signed_in:
-            pm.run(clock["start"] + seconds)
-
-    threads = [threading.Thread(target=work, args=(pm,)) for pm in pms]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return stats, time.monotonic() - clock["start"], len(ready)
 
 
 def report(stats: Stats, elapsed: float, users: int, found: int, extra: int, faults) -> bool:
@@ -436,8 +225,7 @@ def serve_and_drive(users: int, seconds: float) -> int:
         env = base_env(Path(tmp) / "load.sqlite3")
         names = [f"pm{i:02d}" for i in range(users)]
         started = time.monotonic()
-        output = manage(env, "shell", "-c", SETUP.format(names=names, password=PASSWORD))
-        sessions = dict(re.findall(r"^session (\S+) (\S+)$", output, re.MULTILINE))
+        sessions = prepare(env, names)
 
         api_port, web_port = free_port(), free_port()
         api_env = env | {"PORT": str(api_port), "GUNICORN_THREADS": "16"}

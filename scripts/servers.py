@@ -1,13 +1,15 @@
 """The project's own servers, started for real: the benchmark, the load test, the two-server test.
 
 Each server is gunicorn with `gunicorn.conf.py`, in a subprocess with its own environment, and
-its log is where the dashboard's upstream calls are counted (the client logs one line a call).
+its log is where the dashboard's upstream calls are counted: the servers log JSON lines
+(LOG_FORMAT=json) and the client logs one record a call on "dashboard.opentrain", with the
+structured fields `ot_method`, `ot_route`, `ot_status`, `ot_ms`, `ot_attempt`, `ot_request_id`.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -19,7 +21,7 @@ from typing import NamedTuple
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-UPSTREAM_LINE = re.compile(r"\bopentrain (GET|POST|PUT|PATCH|DELETE) (\S+) -> \S+ in (\d+) ms")
+UPSTREAM_LOGGER = "dashboard.opentrain"
 
 
 class ServerError(RuntimeError):
@@ -28,8 +30,32 @@ class ServerError(RuntimeError):
 
 class Call(NamedTuple):
     method: str
-    path: str
+    path: str  # the route, without the query
     ms: int
+    status: int | str | None = None  # an HTTP status, or words such as "timeout"
+
+
+def upstream_calls(log_text: str) -> list[Call]:
+    """The calls to OpenTrain in a server's log: its JSON lines from the client's logger that
+    carry the `ot_*` fields. Lines of anything else (gunicorn's own words) are passed over."""
+    calls = []
+    for line in log_text.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("name") == UPSTREAM_LOGGER and "ot_method" in record:
+            calls.append(
+                Call(
+                    record["ot_method"],
+                    record["ot_route"],
+                    round(float(record["ot_ms"])),
+                    record.get("ot_status"),
+                )
+            )
+    return calls
 
 
 def sandbox_env(database_url: str, **settings: str) -> dict:
@@ -46,6 +72,7 @@ def sandbox_env(database_url: str, **settings: str) -> dict:
         OT_API_TOKEN="",
         OT_SANDBOX="true",
         BIND_HOST="127.0.0.1",
+        LOG_FORMAT="json",
     )
     env.update(settings)
     return env
@@ -124,5 +151,4 @@ class Server:
         """The calls to OpenTrain the server logged after `mark`."""
         with self.log.open("rb") as f:
             f.seek(mark)
-            text = f.read().decode(errors="replace")
-        return [Call(m, p, int(ms)) for m, p, ms in UPSTREAM_LINE.findall(text)]
+            return upstream_calls(f.read().decode(errors="replace"))

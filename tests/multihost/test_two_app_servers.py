@@ -7,9 +7,7 @@ sandbox), so A and B are configured identically and every upstream call they mak
 own logs.
 """
 
-import json
 import os
-import re
 import secrets
 import threading
 import uuid
@@ -17,6 +15,7 @@ import uuid
 import httpx
 import pytest
 
+from scripts.pm_client import login_data, milestone_data
 from scripts.servers import Server, ServerError, free_port, manage, sandbox_env
 
 DATABASE_URL = os.environ.get("MULTIHOST_DATABASE_URL", "")
@@ -56,28 +55,6 @@ def _manage(env, *args):
         pytest.fail(str(error))
 
 
-SETUP = f"""
-from django.contrib.auth.models import Group, User
-from django.core.cache import cache
-user, _ = User.objects.get_or_create(username={USERNAME!r})
-user.set_password({PASSWORD!r})
-user.save()
-user.groups.add(Group.objects.get(name="editors"))
-cache.clear()
-"""
-
-COUNT = """
-import json, os
-from dashboard.models import Submission
-from sandbox.models import Milestone
-key, name = os.environ["CHECK_KEY"], os.environ["CHECK_NAME"]
-print(json.dumps({
-    "submissions": Submission.objects.filter(key=key).count(),
-    "milestones": Milestone.objects.filter(contract_id=%r, name=name).count(),
-}))
-"""
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     logs = tmp_path_factory.mktemp("multihost")
@@ -85,7 +62,7 @@ def servers(tmp_path_factory):
     api = _env(api_port)
     _manage(api, "migrate", "--noinput")
     _manage(api, "seed_sandbox", "--reset")
-    _manage(api, "shell", "-c", SETUP)
+    _manage(api, "make_editors", USERNAME, "--password", PASSWORD, "--clear-cache")
     api_url = f"http://127.0.0.1:{api_port}/sandbox/api/public/v1"
     started = [
         Server(api, logs / "api.log", "OpenTrain stand-in"),
@@ -109,16 +86,9 @@ def _calls(server, mark):
 def _sign_in(server):
     client = httpx.Client(base_url=server.url, timeout=30)
     page = client.get("/accounts/login/")
-    response = client.post(
-        "/accounts/login/",
-        data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": _csrf(page.text)},
-    )
+    response = client.post("/accounts/login/", data=login_data(page.text, USERNAME, PASSWORD))
     assert response.status_code == 302, response.text
     return client
-
-
-def _csrf(html):
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
 def _on(server, signed_in):
@@ -207,18 +177,22 @@ def test_the_same_submission_key_sent_to_both_servers_at_once_creates_one_milest
         if call[0] == "POST"
     ]
     assert posts == [("POST", f"/contracts/{CONTRACT}/milestones")]
-    check = {**servers["api"], "CHECK_KEY": data["submission_key"], "CHECK_NAME": name}
-    counts = json.loads(_manage(check, "shell", "-c", COUNT % CONTRACT).splitlines()[-1])
+    counts = _counts(servers["api"], data["submission_key"], name)
     assert counts == {"submissions": 1, "milestones": 1}
 
 
+def _counts(env, key, name):
+    """Rows in the shared database: the ledger's for `key`, the sandbox's milestones `name`."""
+    submissions = _manage(env, "count_submissions", key)
+    milestones = _manage(env, "sandbox_count", CONTRACT, "--name", name)
+    return {"submissions": int(submissions), "milestones": int(milestones)}
+
+
 def _milestone(form_html, name):
-    key = re.search(r'name="submission_key" value="([^"]+)"', form_html).group(1)
-    return {
-        "csrfmiddlewaretoken": _csrf(form_html),
-        "submission_key": key,
-        "name": name,
-        "description": "Sent to both app servers at once.",
-        "due_date": "2030-01-31",
-        "amount_usd": "300",
-    }
+    return milestone_data(
+        form_html,
+        name=name,
+        description="Sent to both app servers at once.",
+        due_date="2030-01-31",
+        amount_usd="300",
+    )
