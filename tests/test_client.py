@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from dashboard import opentrain
+from dashboard.opentrain import transport
 
 OWNER = "ot_pat_sbxowner_sandboxsecret0001"
 
@@ -18,13 +19,10 @@ def mock_upstream(monkeypatch, settings):
     settings.OT_API_BASE_URL = "https://opentrain.test/api/public/v1"
 
     def install(handler):
-        monkeypatch.setattr(
-            opentrain, "_client", httpx.Client(transport=httpx.MockTransport(handler))
-        )
-        monkeypatch.setattr(opentrain, "BACKOFF", (0, 0))
+        transport.use_client(httpx.Client(transport=httpx.MockTransport(handler)))
+        monkeypatch.setattr(transport, "BACKOFF", (0, 0))
 
-    yield install
-    monkeypatch.setattr(opentrain, "_client", None)
+    return install
 
 
 def test_it_lists_contracts_as_dataclasses_with_exact_money(sandbox):
@@ -65,7 +63,7 @@ def test_ids_are_encoded_so_they_cannot_reach_another_endpoint(sandbox):
 
 
 def test_a_refused_connection_becomes_readable_words(settings, monkeypatch):
-    monkeypatch.setattr(opentrain, "BACKOFF", (0, 0))
+    monkeypatch.setattr(transport, "BACKOFF", (0, 0))
     settings.OT_API_BASE_URL = "http://127.0.0.1:9/api/public/v1"
     with pytest.raises(opentrain.OpenTrainError) as caught:
         opentrain.list_contracts(OWNER)
@@ -125,7 +123,7 @@ def test_gets_are_retried_on_503_but_posts_never(mock_upstream):
 
 def test_a_429_on_a_get_is_retried_after_the_wait_it_asks_for(mock_upstream, monkeypatch):
     waits = []
-    monkeypatch.setattr(opentrain.time, "sleep", waits.append)
+    monkeypatch.setattr(transport, "sleep", waits.append)
     answers = iter(
         [
             httpx.Response(429, headers={"Retry-After": "1"}, json={"code": "RATE_LIMITED"}),
