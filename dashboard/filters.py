@@ -2,13 +2,10 @@
 
 from django import forms
 
-STATUS_CHOICES = [("all", "All"), ("active", "Active"), ("ended", "Ended")]
-MODEL_CHOICES = [
-    ("", "Any payment model"),
-    ("FIXED_PRICE", "Fixed price"),
-    ("PAY_PER_HOUR", "Hourly"),
-    ("PAY_PER_LABEL", "Per label"),
-]
+from dashboard.opentrain.vocabulary import CONTRACT_STATUSES, PAYMENT_TYPES
+
+STATUS_CHOICES = [("all", "All"), *CONTRACT_STATUSES.items()]
+MODEL_CHOICES = [("", "Any payment model"), *PAYMENT_TYPES.items()]
 PAGE_SIZE = 25
 
 

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from dashboard.opentrain.vocabulary import APPROVAL_TERMINAL
+
 
 class Submission(models.Model):
     """One milestone form submission, keyed by the one-time key the form carried.
@@ -64,7 +66,7 @@ class Approval(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    TERMINAL = ("confirmed", "declined", "expired")
+    TERMINAL = APPROVAL_TERMINAL
 
     class Meta:
         ordering = ["-created_at", "-id"]

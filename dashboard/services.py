@@ -14,14 +14,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 
-from dashboard import opentrain
-
-SANDBOX_ACCOUNT_KEY = "sandbox_account"
-_ACCOUNTS_CACHE_KEY = "sandbox-accounts"
-
-
-def sandbox_mode() -> bool:
-    return bool(settings.OT_SANDBOX and not settings.OT_API_TOKEN)
+from dashboard import demo_accounts, opentrain
+from dashboard.demo_accounts import sandbox_mode
 
 
 def api_host() -> str:
@@ -42,37 +36,14 @@ def mask_token(token: str) -> str:
     return f"{prefix}{token[:4]}…{token[-4:]}"
 
 
-def sandbox_accounts() -> list[opentrain.SandboxAccount]:
-    """The sandbox's demo accounts, cached briefly (they only change when it is re-seeded)."""
-    accounts = cache.get(_ACCOUNTS_CACHE_KEY)
-    if accounts is None:
-        accounts = opentrain.list_sandbox_accounts()
-        cache.set(_ACCOUNTS_CACHE_KEY, accounts, 300)
-    return accounts
-
-
 def token_for(request) -> str:
     """The OpenTrain token this request acts with.
 
-    With OT_API_TOKEN set, always that one. On the sandbox, the demo account the PM picked
-    (the first account until they pick one).
+    With OT_API_TOKEN set, always that one. On the sandbox, the demo account the PM picked.
     """
     if not sandbox_mode():
         return settings.OT_API_TOKEN
-    cached = getattr(request, "_ot_token", None)
-    if cached is not None:
-        return cached
-    chosen = request.session.get(SANDBOX_ACCOUNT_KEY, "")
-    token = ""
-    try:
-        accounts = sandbox_accounts()
-    except opentrain.OpenTrainError:
-        accounts = []
-    for account in accounts:
-        if account.key == chosen or (not chosen and not token):
-            token = account.token
-    request._ot_token = token
-    return token
+    return demo_accounts.token_for(request)
 
 
 def token_fingerprint(token: str) -> str:

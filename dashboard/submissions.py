@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_datetime
 from dashboard import opentrain
 from dashboard.models import Submission
 from dashboard.opentrain import OpenTrainError
-from dashboard.problems import Problem, explain
+from dashboard.opentrain.problems import Problem, explain
 
 logger = logging.getLogger("dashboard.submissions")
 

@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from dashboard import demo_accounts
 from dashboard.views import (
-    accounts,
     activity,
     approvals,
     contract,
@@ -40,7 +40,7 @@ urlpatterns = [
     path("approvals/", approvals.approval_list, name="approval_list"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="approval_detail"),
     # Sandbox demo accounts
-    path("sandbox-account/", accounts.switch_sandbox_account, name="switch_sandbox_account"),
+    path("sandbox-account/", demo_accounts.switch_sandbox_account, name="switch_sandbox_account"),
 ]
 
 if settings.OT_SANDBOX:

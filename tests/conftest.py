@@ -3,12 +3,18 @@
 The dashboard under test calls the sandbox over real HTTP, exactly as it calls OpenTrain.
 """
 
+import json
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import django.conf
+import httpx
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 from django.core.management import call_command
 
-from dashboard import opentrain
+from dashboard.opentrain import transport
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +22,13 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _real_transport():
+    """A client a test installed (a spy, a mock) is gone before the next test."""
+    yield
+    transport.use_client(None)
 
 
 @pytest.fixture
@@ -50,15 +63,30 @@ def pm(client, editor):
     return client
 
 
+class Call(NamedTuple):
+    method: str
+    path: str  # as sent, relative to OT_API_BASE_URL, with its query string
+    body: Any  # the JSON body, or None
+
+
+class UpstreamCalls(list):
+    def routes(self) -> list[tuple[str, str]]:
+        """Each call as (method, path), for tests that do not look at bodies."""
+        return [(call.method, call.path) for call in self]
+
+
 @pytest.fixture
-def upstream_calls(monkeypatch):
-    """Every request the dashboard sends to OpenTrain, as (method, path): a spy, not a stub."""
-    calls = []
-    real = opentrain._request
+def upstream_calls():
+    """Every request the dashboard sends to OpenTrain, as it went out: a spy, not a stub."""
+    calls = UpstreamCalls()
 
-    def spy(method, path, token, payload=None):
-        calls.append((method, path))
-        return real(method, path, token, payload)
+    def record(request: httpx.Request) -> None:
+        base = urlsplit(django.conf.settings.OT_API_BASE_URL).path
+        path = request.url.raw_path.decode("ascii").removeprefix(base)
+        body = json.loads(request.content) if request.content else None
+        calls.append(Call(request.method, path, body))
 
-    monkeypatch.setattr(opentrain, "_request", spy)
-    return calls
+    spy = transport.build_client(event_hooks={"request": [record]})
+    transport.use_client(spy)
+    yield calls
+    spy.close()

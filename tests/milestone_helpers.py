@@ -4,7 +4,8 @@ import re
 
 import httpx
 
-from dashboard import opentrain, services
+from dashboard import demo_accounts
+from dashboard.opentrain import transport
 from sandbox.models import Milestone
 
 FIXED = "ctr_owner_fixed_300"
@@ -18,19 +19,6 @@ def form_url(contract_id: str) -> str:
     return f"/contracts/{contract_id}/milestones/new/"
 
 
-def spy_on_api(monkeypatch) -> list[tuple[str, str, dict | None]]:
-    """Record each upstream request (method, path, JSON body) and change nothing."""
-    calls = []
-    real = opentrain._request
-
-    def spy(method, path, token, payload=None):
-        calls.append((method, path, payload))
-        return real(method, path, token, payload)
-
-    monkeypatch.setattr(opentrain, "_request", spy)
-    return calls
-
-
 def posts(calls) -> list:
     return [c for c in calls if c[0] == "POST"]
 
@@ -38,7 +26,7 @@ def posts(calls) -> list:
 def use_account(client, key: str) -> None:
     """Act as one of the sandbox's demo accounts."""
     session = client.session
-    session[services.SANDBOX_ACCOUNT_KEY] = key
+    session[demo_accounts.SANDBOX_ACCOUNT_KEY] = key
     session.save()
 
 
@@ -57,9 +45,9 @@ def milestones(contract_id: str) -> list[Milestone]:
     return list(Milestone.objects.filter(contract_id=contract_id).order_by("number"))
 
 
-def mock_api(monkeypatch, handler) -> None:
+def mock_api(handler) -> None:
     """Answer upstream requests with `handler`: for faults the sandbox cannot make."""
-    monkeypatch.setattr(opentrain, "_client", httpx.Client(transport=httpx.MockTransport(handler)))
+    transport.use_client(httpx.Client(transport=httpx.MockTransport(handler)))
 
 
 def envelope(status: int, code: str, message: str, details: dict | None = None, **headers):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from dashboard.models import Submission
-from tests.milestone_helpers import FIXED, LABELS, form_url, open_form, spy_on_api, use_account
+from tests.milestone_helpers import FIXED, LABELS, form_url, open_form, use_account
 
 
 def record(editor, n, **fields):
@@ -56,16 +56,16 @@ def test_activity_lists_who_sent_what_to_which_contract_and_the_outcome(sandbox,
     assert f'href="/submissions/{failed.key}/"' in html
 
 
-def test_activity_never_calls_opentrain(sandbox, pm, editor, monkeypatch):
+def test_activity_never_calls_opentrain(sandbox, pm, editor, upstream_calls):
     record(editor, 1)
     pm.get("/activity/")  # the page header's sandbox account list is now cached
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
 
     response = pm.get("/activity/")
 
     assert response.status_code == 200
     assert "Batch 1" in response.content.decode()
-    assert calls == []
+    assert upstream_calls == []
 
 
 def test_activity_shows_fifty_submissions_a_page(sandbox, pm, editor):

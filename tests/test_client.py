@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from dashboard import opentrain
+from dashboard.opentrain import transport
 from sandbox.demo import OWNER_TOKEN as OWNER
 
 
@@ -17,13 +18,10 @@ def mock_upstream(monkeypatch, settings):
     settings.OT_API_BASE_URL = "https://opentrain.test/api/public/v1"
 
     def install(handler):
-        monkeypatch.setattr(
-            opentrain, "_client", httpx.Client(transport=httpx.MockTransport(handler))
-        )
-        monkeypatch.setattr(opentrain, "BACKOFF", (0, 0))
+        transport.use_client(httpx.Client(transport=httpx.MockTransport(handler)))
+        monkeypatch.setattr(transport, "BACKOFF", (0, 0))
 
-    yield install
-    monkeypatch.setattr(opentrain, "_client", None)
+    return install
 
 
 def test_it_lists_contracts_as_dataclasses_with_exact_money(sandbox):
@@ -64,7 +62,7 @@ def test_ids_are_encoded_so_they_cannot_reach_another_endpoint(sandbox):
 
 
 def test_a_refused_connection_becomes_readable_words(settings, monkeypatch):
-    monkeypatch.setattr(opentrain, "BACKOFF", (0, 0))
+    monkeypatch.setattr(transport, "BACKOFF", (0, 0))
     settings.OT_API_BASE_URL = "http://127.0.0.1:9/api/public/v1"
     with pytest.raises(opentrain.OpenTrainError) as caught:
         opentrain.list_contracts(OWNER)
@@ -124,7 +122,7 @@ def test_gets_are_retried_on_503_but_posts_never(mock_upstream):
 
 def test_a_429_on_a_get_is_retried_after_the_wait_it_asks_for(mock_upstream, monkeypatch):
     waits = []
-    monkeypatch.setattr(opentrain.time, "sleep", waits.append)
+    monkeypatch.setattr(transport, "sleep", waits.append)
     answers = iter(
         [
             httpx.Response(429, headers={"Retry-After": "1"}, json={"code": "RATE_LIMITED"}),
@@ -166,3 +164,39 @@ def test_each_call_is_logged_without_the_token(sandbox, caplog):
     assert "GET /contracts -> 200" in text
     assert "GET /contracts/nope -> 404" in text and "requestId=" in text
     assert OWNER not in text
+
+
+def test_each_call_is_logged_with_fields_a_script_can_read_and_no_query_values(sandbox, caplog):
+    with caplog.at_level(logging.INFO, logger="dashboard.opentrain"):
+        opentrain.list_contracts(OWNER, status="ended")
+        with pytest.raises(opentrain.OpenTrainError):
+            opentrain.get_contract(OWNER, "nope")
+    listed, missing = [r for r in caplog.records if r.name == "dashboard.opentrain"]
+    assert (listed.ot_method, listed.ot_route, listed.ot_status) == ("GET", "/contracts", 200)
+    assert listed.ot_attempt == 1 and listed.ot_request_id is None
+    assert isinstance(listed.ot_ms, float)
+    assert "ended" not in listed.getMessage()
+    assert (missing.ot_route, missing.ot_status) == ("/contracts/nope", 404)
+    assert missing.ot_request_id
+
+
+def test_a_refused_connection_is_logged_with_its_transport_code_on_every_attempt(
+    settings, monkeypatch, caplog
+):
+    monkeypatch.setattr(transport, "BACKOFF", (0, 0))
+    settings.OT_API_BASE_URL = "http://127.0.0.1:9/api/public/v1"
+    with (
+        caplog.at_level(logging.INFO, logger="dashboard.opentrain"),
+        pytest.raises(opentrain.OpenTrainError),
+    ):
+        opentrain.list_contracts(OWNER)
+    records = [r for r in caplog.records if r.name == "dashboard.opentrain"]
+    assert [r.ot_attempt for r in records] == list(range(1, opentrain.GET_ATTEMPTS + 1))
+    assert {r.ot_status for r in records} == {"CONNECTION_FAILED"}
+
+
+def test_timestamps_are_read_with_z_and_anything_unreadable_is_none():
+    when = opentrain.parse_timestamp("2026-07-15T09:30:00Z")
+    assert when is not None and when.utcoffset().total_seconds() == 0 and when.hour == 9
+    assert opentrain.parse_timestamp("2026-07-15").day == 15
+    assert [opentrain.parse_timestamp(v) for v in (None, "", "soon", "2026-13-45")] == [None] * 4

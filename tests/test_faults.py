@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from dashboard import opentrain
 from dashboard.models import Approval
+from dashboard.opentrain import transport
 from sandbox.demo import OWNER_TOKEN as OWNER
 from sandbox.models import Account, Milestone
 from sandbox.models import Approval as Upstream
@@ -47,7 +48,7 @@ UNKNOWN = "The outcome is unknown"  # a milestone whose answer was lost and not 
 @pytest.fixture(autouse=True)
 def _quick(monkeypatch, settings):
     # Tuning constants only: no waiting between retries, and a short timeout for `hang`.
-    monkeypatch.setattr(opentrain, "BACKOFF", (0, 0))
+    monkeypatch.setattr(transport, "BACKOFF", (0, 0))
     settings.OT_API_TIMEOUT = 0.5
 
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from dashboard import services
+from dashboard import demo_accounts
 from dashboard.models import Approval
 from sandbox import models as sandbox_models
 from sandbox.models import Account, Contract, Milestone
@@ -20,7 +20,7 @@ def _every_test_has_the_sandbox(sandbox):
 
 def _act_as(client, account_key):
     session = client.session
-    session[services.SANDBOX_ACCOUNT_KEY] = account_key
+    session[demo_accounts.SANDBOX_ACCOUNT_KEY] = account_key
     session.save()
 
 

@@ -16,7 +16,6 @@ from tests.milestone_helpers import (
     milestones,
     open_form,
     posts,
-    spy_on_api,
     use_account,
 )
 
@@ -105,10 +104,10 @@ def test_each_rendered_form_carries_a_new_submission_key(sandbox, pm):
     ],
 )
 def test_invalid_input_is_marked_next_to_its_field_kept_and_never_sent(
-    sandbox, pm, monkeypatch, contract_id, data, field, message
+    sandbox, pm, upstream_calls, contract_id, data, field, message
 ):
     key = open_form(pm, contract_id)
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
     before = milestones(contract_id)
     money = "amount_usd" if contract_id == FIXED else "volume"
     posted = {"name": "Batch 9", "description": "Label the posts", money: "3", **data}
@@ -123,7 +122,7 @@ def test_invalid_input_is_marked_next_to_its_field_kept_and_never_sent(
         assert "Label the posts</textarea>" in html
     if data[field].strip():
         assert f'value="{data[field]}"' in field_html(html, field) or data[field] in html
-    assert posts(calls) == []
+    assert posts(upstream_calls) == []
     assert milestones(contract_id) == before
 
 
@@ -204,16 +203,16 @@ def test_the_form_says_up_front_when_payments_writes_are_switched_off(sandbox, p
 
 
 def test_the_permission_check_is_cached_and_survives_a_refused_capabilities_probe(
-    sandbox, pm, monkeypatch
+    sandbox, pm, upstream_calls
 ):
     Account.objects.filter(key="owner").update(job_drafting_enabled=False)
     pm.get(form_url(FIXED))
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
 
     html = pm.get(form_url(FIXED)).content.decode()
 
     assert "Before you start" not in html
-    assert calls == []
+    assert upstream_calls == []
 
 
 def test_the_picker_offers_only_active_contracts(sandbox, pm):
@@ -225,10 +224,10 @@ def test_the_picker_offers_only_active_contracts(sandbox, pm):
 
 
 def test_picking_a_contract_with_htmx_swaps_only_the_payment_fields_without_calling_opentrain(
-    sandbox, pm, monkeypatch
+    sandbox, pm, upstream_calls
 ):
     pm.get("/milestones/new/")  # the contract list is now fresh in the cache
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
 
     response = pm.get(f"/milestones/new/?contract={LABELS}", headers={"HX-Request": "true"})
 
@@ -239,7 +238,7 @@ def test_picking_a_contract_with_htmx_swaps_only_the_payment_fields_without_call
     assert f'<input type="hidden" name="contract" value="{LABELS}">' in html
     assert '<label for="id_volume">Labels</label>' in html
     assert "HX-Request" in response["Vary"]
-    assert calls == []
+    assert upstream_calls == []
 
 
 def test_choosing_a_contract_without_javascript_renders_the_whole_form(sandbox, pm):
@@ -280,15 +279,17 @@ def test_a_viewer_sees_the_form_without_a_submit_button(sandbox, client, viewer)
     assert "only editors can create milestones" in html
 
 
-def test_a_viewer_cannot_submit_and_nothing_reaches_opentrain(sandbox, client, viewer, monkeypatch):
+def test_a_viewer_cannot_submit_and_nothing_reaches_opentrain(
+    sandbox, client, viewer, upstream_calls
+):
     client.force_login(viewer)
     key = open_form(client, FIXED)
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
 
     response = client.post(
         form_url(FIXED), {"description": "Sneaky", "amount_usd": "5", "submission_key": key}
     )
 
     assert response.status_code == 403
-    assert calls == []
+    assert upstream_calls == []
     assert len(milestones(FIXED)) == 1

@@ -28,7 +28,6 @@ from tests.milestone_helpers import (
     mock_api,
     open_form,
     posts,
-    spy_on_api,
     submission_key,
     use_account,
 )
@@ -76,17 +75,17 @@ def assert_input_kept(html: str, data: dict) -> None:
     ],
 )
 def test_a_milestone_is_created_with_exactly_what_the_pm_typed(
-    sandbox, pm, monkeypatch, contract_id, typed, sent, amount, volume
+    sandbox, pm, upstream_calls, contract_id, typed, sent, amount, volume
 ):
     key = open_form(pm, contract_id)
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
     typed = {"name": "Batch 9", "description": "Label the next posts", **typed}
 
     response = send(pm, contract_id, typed, key=key)
 
     assert response.status_code == 302
     assert response["Location"] == f"/submissions/{key}/"
-    assert posts(calls) == [
+    assert posts(upstream_calls) == [
         (
             "POST",
             f"/contracts/{contract_id}/milestones",
@@ -101,13 +100,13 @@ def test_a_milestone_is_created_with_exactly_what_the_pm_typed(
     assert created.status == Milestone.NOT_FUNDED
 
 
-def test_only_fields_with_values_are_sent(sandbox, pm, monkeypatch):
+def test_only_fields_with_values_are_sent(sandbox, pm, upstream_calls):
     key = open_form(pm, FIXED)
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
 
     send(pm, FIXED, {"name": "  ", "description": "  Just this  ", "amount_usd": "5"}, key=key)
 
-    assert posts(calls)[0][2] == {"description": "Just this", "amountUsd": 5}
+    assert posts(upstream_calls)[0][2] == {"description": "Just this", "amountUsd": 5}
 
 
 def test_the_created_milestone_page_shows_number_status_amount_and_how_to_fund_it(sandbox, pm):
@@ -148,56 +147,58 @@ def test_with_htmx_an_invalid_form_comes_back_as_the_form_alone_with_status_200(
 
 
 def test_the_same_submission_key_twice_creates_one_milestone_and_shows_the_first_outcome(
-    sandbox, pm, monkeypatch
+    sandbox, pm, upstream_calls
 ):
     key = open_form(pm, FIXED)
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
 
     first = send(pm, FIXED, FIXED_FORM, key=key)
     second = send(pm, FIXED, FIXED_FORM, key=key)
 
     assert first.status_code == second.status_code == 302
     assert second["Location"] == first["Location"]
-    assert len(posts(calls)) == 1
+    assert len(posts(upstream_calls)) == 1
     assert len(milestones(FIXED)) == 2  # the seeded one and ours
     assert Submission.objects.count() == 1
 
 
 def test_resending_a_failed_submission_shows_its_first_answer_without_calling_opentrain(
-    sandbox, pm, monkeypatch
+    sandbox, pm, upstream_calls
 ):
     use_account(pm, "unclaimed")
     key = open_form(pm, "ctr_unclaimed_fixed_300")
     send(pm, "ctr_unclaimed_fixed_300", FIXED_FORM, key=key)
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
 
     again = send(pm, "ctr_unclaimed_fixed_300", FIXED_FORM, key=key)
 
     html = again.content.decode()
     assert "already sent once" in html
     assert "A human must claim this OpenTrain account first" in html
-    assert posts(calls) == []
+    assert posts(upstream_calls) == []
     assert_input_kept(html, FIXED_FORM)
 
 
-def test_a_key_still_being_sent_by_another_request_is_not_sent_again(sandbox, pm, monkeypatch):
+def test_a_key_still_being_sent_by_another_request_is_not_sent_again(
+    sandbox, pm, monkeypatch, upstream_calls
+):
     monkeypatch.setattr(submissions, "WAIT_FOR_PENDING", 0.3)
     key = uuid.uuid4()
     Submission.objects.create(key=key, contract_id=FIXED, payload={"description": "x"})
     open_form(pm, FIXED)
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
 
     response = send(pm, FIXED, FIXED_FORM, key=str(key))
 
     assert response["Location"] == f"/submissions/{key}/"
-    assert posts(calls) == []
+    assert posts(upstream_calls) == []
     html = pm.get(response["Location"]).content.decode()
     assert "still waiting for OpenTrain" in html
     assert 'href="/activity/"' in html
 
 
 def test_a_submission_left_sending_by_a_stopped_worker_becomes_unknown_and_is_checked_first(
-    sandbox, pm, monkeypatch
+    sandbox, pm, upstream_calls
 ):
     key = uuid.uuid4()
     stale = Submission.objects.create(
@@ -215,14 +216,14 @@ def test_a_submission_left_sending_by_a_stopped_worker_becomes_unknown_and_is_ch
     assert stale.state == Submission.State.UNKNOWN
     # Sending the same milestone again re-reads the contract before the POST.
     form_key = open_form(pm, FIXED)
-    calls = spy_on_api(monkeypatch)
+    upstream_calls.clear()
     send(
         pm,
         FIXED,
         {**FIXED_FORM, "description": "Lost in a restart", "amount_usd": "40"},
         key=form_key,
     )
-    assert [c[:2] for c in calls] == [
+    assert [c[:2] for c in upstream_calls] == [
         ("GET", f"/contracts/{FIXED}"),
         ("POST", f"/contracts/{FIXED}/milestones"),
     ]
@@ -234,7 +235,6 @@ def test_a_submission_left_sending_by_a_stopped_worker_becomes_unknown_and_is_ch
 def test_a_field_error_from_opentrain_stands_next_to_that_field(sandbox, pm, monkeypatch):
     key = open_form(pm, FIXED)
     mock_api(
-        monkeypatch,
         lambda request: envelope(
             400, "BAD_REQUEST", "dueDate must not be in the past.", {"field": "dueDate"}
         ),
@@ -258,9 +258,7 @@ def test_a_field_error_from_opentrain_stands_next_to_that_field(sandbox, pm, mon
 
 def test_a_bad_request_without_a_field_is_shown_at_the_top(sandbox, pm, monkeypatch):
     key = open_form(pm, FIXED)
-    mock_api(
-        monkeypatch, lambda request: envelope(400, "BAD_REQUEST", "Request body must be JSON.")
-    )
+    mock_api(lambda request: envelope(400, "BAD_REQUEST", "Request body must be JSON."))
 
     html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
 
@@ -333,7 +331,6 @@ def test_a_claim_url_that_is_not_an_opentrain_https_link_is_shown_as_text(
 ):
     key = open_form(pm, FIXED)
     mock_api(
-        monkeypatch,
         lambda request: envelope(
             403,
             "FORBIDDEN",
@@ -416,7 +413,7 @@ def test_a_refused_connection_says_nothing_was_sent(sandbox, pm, monkeypatch):
     def refuse(request):
         raise httpx.ConnectError("Connection refused")
 
-    mock_api(monkeypatch, refuse)
+    mock_api(refuse)
 
     html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
 

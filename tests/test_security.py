@@ -20,8 +20,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from dashboard import opentrain
 from dashboard.models import Approval, Submission
+from dashboard.opentrain import transport
 from sandbox import demo
 from sandbox.models import Token
 
@@ -207,7 +207,7 @@ def test_a_sneaky_contract_id_reaches_no_other_endpoint(sandbox, pm, upstream_ca
     assert response.status_code == 404
     assert "Not found on this OpenTrain account" in html
     assert "Spanish Sentiment Labeling Contract" not in html
-    reads = [path for method, path in upstream_calls if path.startswith("/contracts")]
+    reads = [path for method, path in upstream_calls.routes() if path.startswith("/contracts")]
     assert len(reads) == 1
     segment = reads[0].removeprefix("/contracts/")
     assert "/" not in segment and "?" not in segment and "#" not in segment
@@ -223,7 +223,7 @@ def test_a_sneaky_milestone_id_in_a_handoff_is_not_found(sandbox, pm, upstream_c
     response = pm.post(url, {"contract": "ctr_owner_hourly_38"})
 
     assert "Not found on this OpenTrain account" in _html(response)
-    [post] = [path for method, path in upstream_calls if method == "POST"]
+    [post] = [path for method, path in upstream_calls.routes() if method == "POST"]
     assert post.startswith("/milestones/") and post.count("/") == 3
     assert unquote(post.split("/")[2]) == unquote(raw)
 
@@ -232,7 +232,7 @@ def test_a_slash_in_an_id_never_reaches_opentrain(sandbox, pm, upstream_calls):
     response = pm.get("/contracts/..%2Fauth%2Fme/")
 
     assert response.status_code == 404
-    assert [path for _, path in upstream_calls if "auth" in path] == []
+    assert [path for _, path in upstream_calls.routes() if "auth" in path] == []
 
 
 # --- the OpenTrain token never appears ---------------------------------------------------------
@@ -426,7 +426,7 @@ def _upstream(monkeypatch, settings, link, kind):
             )
         return httpx.Response(202, json={"approval": approval, "message": "Confirm it."})
 
-    monkeypatch.setattr(opentrain, "_client", httpx.Client(transport=httpx.MockTransport(handler)))
+    transport.use_client(httpx.Client(transport=httpx.MockTransport(handler)))
 
 
 def _hrefs(html):

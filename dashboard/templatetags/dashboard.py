@@ -4,42 +4,20 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from dashboard import links
+from dashboard.opentrain.vocabulary import (
+    APPROVAL_STATUSES,
+    APPROVAL_TYPES,
+    CONTRACT_STATUSES,
+    MILESTONE_STATUSES,
+    PAYMENT_TYPES,
+    UNITS,
+    parse_timestamp,
+)
 
 register = template.Library()
-
-PAYMENT_MODELS = {
-    "FIXED_PRICE": "Fixed price",
-    "PAY_PER_HOUR": "Hourly",
-    "PAY_PER_LABEL": "Per label",
-}
-UNITS = {"PAY_PER_HOUR": ("hour", "hours"), "PAY_PER_LABEL": ("label", "labels")}
-MILESTONE_STATUSES = {
-    "NOT_FUNDED": "Not funded",
-    "ACTIVE_FUNDED": "Active and funded",
-    "PAID": "Paid",
-    "APPROVED": "Approved",
-    "PENDING_APPROVAL": "Pending approval",
-    "DISPUTED": "Disputed",
-    "CANCELLED": "Cancelled",
-    "REFUNDED": "Refunded",
-}
-CONTRACT_STATUSES = {"active": "Active", "ended": "Ended"}
-APPROVAL_TYPES = {
-    "milestone_fund": "Fund milestone",
-    "milestone_approve": "Release payout",
-    "contract_end": "End contract",
-    "proposal_hire": "Hire",
-}
-APPROVAL_STATUSES = {
-    "pending": "Waiting for confirmation",
-    "confirmed": "Confirmed",
-    "declined": "Declined",
-    "expired": "Expired",
-}
 
 
 @register.filter
@@ -75,7 +53,7 @@ def number(value):
 
 @register.filter
 def payment_model(value):
-    return PAYMENT_MODELS.get(value, value or "Unknown")
+    return PAYMENT_TYPES.get(value, value or "Unknown")
 
 
 @register.filter
@@ -123,12 +101,9 @@ def css_token(value):
 @register.filter
 def iso(value):
     """Parse the API's ISO 8601 timestamps so the `date` filter can format them."""
-    if isinstance(value, datetime) or not value:
-        return value or None
-    try:
-        return parse_datetime(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    if isinstance(value, datetime):
+        return value
+    return parse_timestamp(value)
 
 
 @register.simple_tag

@@ -5,7 +5,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dashboard import approvals, opentrain, services
 from dashboard.models import Approval
-from dashboard.problems import explain
+from dashboard.opentrain.problems import explain
 
 PAGE_SIZE = 50
 # Where a polled approval row sits; the contract page reloads when one turns final.

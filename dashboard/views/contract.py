@@ -2,7 +2,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard import approvals, opentrain, services
-from dashboard.problems import explain
+from dashboard.opentrain.problems import explain
 from dashboard.roles import can_edit
 
 # An honest status for a page that could not show its contract (the page still renders).

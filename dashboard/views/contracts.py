@@ -5,7 +5,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dashboard import filters, services
 from dashboard.opentrain import OpenTrainError
-from dashboard.problems import explain
+from dashboard.opentrain.problems import explain
 
 
 @require_GET

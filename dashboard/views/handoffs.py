@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from dashboard import approvals, opentrain, services
-from dashboard.problems import Problem, explain
+from dashboard.opentrain.problems import Problem, explain
 from dashboard.roles import can_edit, editor_required
 
 CALLS = {

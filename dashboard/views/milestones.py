@@ -10,7 +10,7 @@ from dashboard import opentrain, services, submissions
 from dashboard.forms import FORMS, ContractPickerForm, MilestoneForm
 from dashboard.models import Submission
 from dashboard.opentrain import OpenTrainError
-from dashboard.problems import Problem, explain
+from dashboard.opentrain.problems import Problem, explain
 from dashboard.roles import can_edit, editor_required
 
 TEMPLATE = "dashboard/milestone_form.html"

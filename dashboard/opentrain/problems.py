@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboard import links
-from dashboard.opentrain import OpenTrainError
+from dashboard.opentrain.errors import OpenTrainError
 
 # The API's field names, mapped to the dashboard form's field names.
 FORM_FIELDS = {

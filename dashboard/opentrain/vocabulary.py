@@ -1,0 +1,57 @@
+"""The API's words and what the dashboard calls them: payment models, statuses, timestamps.
+
+The one owner of these facts: templates, forms, results and models read them from here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+
+PAYMENT_TYPES = {
+    "FIXED_PRICE": "Fixed price",
+    "PAY_PER_HOUR": "Hourly",
+    "PAY_PER_LABEL": "Per label",
+}
+# What a rate is per, singular and plural; fixed-price contracts have no unit.
+UNITS = {"PAY_PER_HOUR": ("hour", "hours"), "PAY_PER_LABEL": ("label", "labels")}
+
+CONTRACT_STATUSES = {"active": "Active", "ended": "Ended"}
+MILESTONE_STATUSES = {
+    "NOT_FUNDED": "Not funded",
+    "ACTIVE_FUNDED": "Active and funded",
+    "PAID": "Paid",
+    "APPROVED": "Approved",
+    "PENDING_APPROVAL": "Pending approval",
+    "DISPUTED": "Disputed",
+    "CANCELLED": "Cancelled",
+    "REFUNDED": "Refunded",
+}
+
+APPROVAL_TYPES = {
+    "milestone_fund": "Fund milestone",
+    "milestone_approve": "Release payout",
+    "contract_end": "End contract",
+    "proposal_hire": "Hire",
+}
+APPROVAL_PENDING = "pending"
+APPROVAL_CONFIRMED = "confirmed"
+# Once an approval is in one of these, it never changes again: no need to ask OpenTrain.
+APPROVAL_TERMINAL = frozenset({APPROVAL_CONFIRMED, "declined", "expired"})
+APPROVAL_STATUSES = {
+    APPROVAL_PENDING: "Waiting for confirmation",
+    APPROVAL_CONFIRMED: "Confirmed",
+    "declined": "Declined",
+    "expired": "Expired",
+}
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """An ISO 8601 timestamp (or date) from the API as a datetime; None if empty or unreadable."""
+    if not value:
+        return None
+    try:
+        return parse_datetime(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
