@@ -1,7 +1,55 @@
-"""What the dashboard itself remembers: milestone submissions and the approvals it requested."""
+"""What the dashboard itself remembers: milestone submissions and the approvals it requested.
+
+Every change of state is a method here (`submission.finish`, `approval.refresh_from`, ...): the
+service modules decide when, the models decide what changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+if TYPE_CHECKING:
+    from dashboard import opentrain
+
+logger = logging.getLogger("dashboard.submissions")
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """An API timestamp (ISO 8601, `Z` allowed) as a datetime; None when empty or unreadable."""
+    # Stand-in until dashboard.opentrain owns timestamp parsing; the one place that does it here.
+    if not value:
+        return None
+    try:
+        return parse_datetime(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def abandoned(self):
+        """Still "sending" long after any request could last: their worker stopped mid-call."""
+        return self.filter(
+            state=Submission.State.PENDING,
+            created_at__lt=timezone.now() - Submission.abandoned_after(),
+        )
+
+    def settle_abandoned(self) -> int:
+        """Mark abandoned submissions unknown, which also makes the next attempt at the same
+        milestone re-read the contract before sending. Returns how many were settled."""
+        settled = self.abandoned().update(completed_at=timezone.now(), **Submission.ABANDONED)
+        if settled:
+            logger.warning("%d submission(s) left sending by a stopped worker: unknown", settled)
+        return settled
 
 from dashboard.opentrain.vocabulary import APPROVAL_TERMINAL
 
@@ -18,6 +66,14 @@ class Submission(models.Model):
         CREATED = "created", "Created"
         FAILED = "failed", "Not created"
         UNKNOWN = "unknown", "Outcome unknown"
+
+    # What a submission abandoned by a stopped worker becomes.
+    ABANDONED = {
+        "state": State.UNKNOWN,
+        "error_code": "ABANDONED",
+        "error_message": "The dashboard stopped before OpenTrain answered.",
+        "error_details": {"recheck": "abandoned"},
+    }
 
     key = models.UUIDField(unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
@@ -39,6 +95,8 @@ class Submission(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = SubmissionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("make_changes", "Can create milestones and request approvals")]
@@ -46,9 +104,100 @@ class Submission(models.Model):
     def __str__(self):
         return f"{self.key} {self.state}"
 
+    @staticmethod
+    def abandoned_after() -> timedelta:
+        return timedelta(seconds=float(settings.OT_API_TIMEOUT) * 2 + 60)
+
+    @property
+    def is_abandoned(self) -> bool:
+        return (
+            self.state == self.State.PENDING
+            and self.created_at < timezone.now() - self.abandoned_after()
+        )
+
+    def as_shown(self) -> Submission:
+        """The submission as a page shows it: one abandoned mid-call reads as settled.
+
+        Pages only read; the next milestone POST settles it in the database (`settle_abandoned`).
+        """
+        if not self.is_abandoned:
+            return self
+        shown = copy.copy(self)
+        for name, value in self.ABANDONED.items():
+            setattr(shown, name, copy.deepcopy(value))
+        return shown
+
+    def record_error(self, error: opentrain.OpenTrainError) -> None:
+        """Keep what OpenTrain (or the transport) said; `finish` saves it with the outcome."""
+        self.error_status = error.status
+        self.error_code = error.code[:60]
+        self.error_reason = error.reason[:60]
+        self.error_message = error.message
+        self.error_details = error.details
+        self.request_id = (error.request_id or "")[:100]
+
+    def finish(self, state: str, *, recheck: str = "") -> None:
+        """Save the outcome; `recheck` says what a re-read of the contract found, if any."""
+        if recheck:
+            self.error_details = {**self.error_details, "recheck": recheck}
+        self.state = state
+        self.completed_at = timezone.now()
+        self.save()
+
+    def adopt(self, milestone: opentrain.Milestone) -> None:
+        """The milestone this submission created (answered, or found on the contract later)."""
+        self.milestone_id = milestone.id
+        self.milestone = {
+            "id": milestone.id,
+            "name": milestone.name,
+            "description": milestone.description,
+            "status": milestone.status,
+            "amountUsd": _text(milestone.amount_usd),
+            "volume": _text(milestone.volume),
+            "milestoneNumber": milestone.number,
+            "dueDate": milestone.due_date,
+            "createdAt": milestone.created_at,
+        }
+        self.finish(self.State.CREATED)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+class ApprovalQuerySet(models.QuerySet):
+    def pending_first(self):
+        """Pending approvals first, then the newest."""
+        return self.annotate(
+            waiting=Case(
+                When(status=Approval.PENDING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        ).order_by("waiting", "-created_at", "-id")
+
+    def record(
+        self, approval: opentrain.Approval, *, labels: dict, requested_by, token_fingerprint: str
+    ) -> tuple[Approval, bool]:
+        """Store an approval OpenTrain just answered with; returns the row and whether it is new.
+
+        A re-request while one is pending returns the same approval, so it lands on the same row
+        and keeps the person who first asked (and the token they asked with).
+        """
+        fields = Approval.fields_from(approval) | labels
+        return self.update_or_create(
+            approval_id=approval.id,
+            defaults=fields,
+            create_defaults=fields
+            | {"requested_by": requested_by, "token_fingerprint": token_fingerprint},
+        )
+
 
 class Approval(models.Model):
     """A human approval the dashboard asked OpenTrain for (fund, payout, end contract)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
 
     approval_id = models.CharField(max_length=200, unique=True)
     type = models.CharField(max_length=40)
@@ -68,6 +217,8 @@ class Approval(models.Model):
 
     TERMINAL = APPROVAL_TERMINAL
 
+    objects = ApprovalQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
@@ -78,6 +229,40 @@ class Approval(models.Model):
     def is_terminal(self):
         return self.status in self.TERMINAL
 
-    # Set per request by dashboard.approvals.mark_followable: False when the dashboard now acts
-    # with another token than the one that asked, which OpenTrain would not answer for.
+    @property
+    def is_pending(self):
+        return self.status == self.PENDING
+
+    @property
+    def is_confirmed(self):
+        return self.status == self.CONFIRMED
+
+    # Set per request by `follow_with`: False when the dashboard now acts with another token than
+    # the one that asked, which OpenTrain would not answer for.
     followable = True
+
+    def follow_with(self, token_fingerprint: str) -> None:
+        """Note whether the token with this fingerprint can follow the approval (not saved)."""
+        self.followable = not self.token_fingerprint or self.token_fingerprint == token_fingerprint
+
+    @staticmethod
+    def fields_from(approval: opentrain.Approval) -> dict:
+        return {
+            "type": approval.type,
+            "status": approval.status,
+            "contract_id": approval.contract_id,
+            "milestone_id": approval.milestone_id,
+            "approval_url": approval.approval_url,
+            "expires_at": parse_timestamp(approval.expires_at),
+            "data": approval.raw,
+        }
+
+    def refresh_from(self, approval: opentrain.Approval) -> bool:
+        """Save OpenTrain's current answer; returns whether the approval just reached its end."""
+        was_terminal = self.is_terminal
+        for name, value in self.fields_from(approval).items():
+            # An answer missing a field must not blank what we already know.
+            if value or name == "data":
+                setattr(self, name, value)
+        self.save()
+        return self.is_terminal and not was_terminal

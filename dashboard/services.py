@@ -46,9 +46,11 @@ def token_for(request) -> str:
     return demo_accounts.token_for(request)
 
 
-def token_fingerprint(token: str) -> str:
-    """A stable name for the API base and token together; the token cannot be read back from it."""
-    return hashlib.sha256(f"{settings.OT_API_BASE_URL}|{token}".encode()).hexdigest()[:24]
+def token_fingerprint(token: str, *parts: str) -> str:
+    """A stable name for the API base and token together (and any `parts`, such as a contract ID,
+    for a cache key); the token cannot be read back from it. The one place tokens are hashed."""
+    raw = "|".join((settings.OT_API_BASE_URL, token, *parts))
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
 def _list_key(token: str) -> str:

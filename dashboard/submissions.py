@@ -11,21 +11,17 @@ No HTTP here: everything upstream goes through `dashboard.opentrain`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from dashboard import opentrain
-from dashboard.models import Submission
+from dashboard.models import Submission, parse_timestamp
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
 
@@ -39,7 +35,6 @@ UNKNOWN_LOOKBACK = timedelta(days=1)
 # A write that timed out may still be running at OpenTrain and land later, where a re-read cannot
 # see it yet: for this long after such an attempt, the same milestone is not sent again.
 IN_FLIGHT = timedelta(seconds=60)
-ACCESS_CACHE_SECONDS = 300
 
 State = Submission.State
 
@@ -76,6 +71,9 @@ def submit(*, key, user, token: str, contract: opentrain.Contract, fields: dict)
         return Outcome(_wait_for(existing), replayed=True)
 
     payload = opentrain.milestone_payload(**fields)
+    # A worker that stopped mid-call left its submission "sending": now it counts as unknown,
+    # so the check below re-reads the contract before this milestone is sent again.
+    Submission.objects.settle_abandoned()
     earlier = _settle_unknown(token, contract.id, payload)
     if earlier is not None:
         return Outcome(earlier, replayed=True)
@@ -97,17 +95,17 @@ def submit(*, key, user, token: str, contract: opentrain.Contract, fields: dict)
     try:
         milestone = opentrain.create_milestone(token, contract.id, **fields)
     except OpenTrainError as error:
-        _record_error(submission, error)
+        submission.record_error(error)
         if error.ambiguous:
             _reconcile(submission, token)
         else:
-            _finish(submission, State.FAILED)
+            submission.finish(State.FAILED)
         return Outcome(submission, error=error)
     except BaseException:
         # A bug or a worker shutdown mid-call: the milestone may or may not exist.
-        _finish(submission, State.UNKNOWN)
+        submission.finish(State.UNKNOWN)
         raise
-    _adopt(submission, milestone)
+    submission.adopt(milestone)
     return Outcome(submission)
 
 
@@ -116,63 +114,9 @@ def _wait_for(submission: Submission) -> Submission:
     while submission.state == State.PENDING and time.monotonic() < deadline:
         time.sleep(POLL_INTERVAL)
         submission.refresh_from_db()
-    if submission.state == State.PENDING and settle_abandoned():
+    if submission.state == State.PENDING and Submission.objects.settle_abandoned():
         submission.refresh_from_db()
     return submission
-
-
-def settle_abandoned() -> int:
-    """Submissions still "sending" long after any request could last lost their worker (a crash,
-    a restart) mid-call: their outcome is unknown, which also makes the next attempt at the same
-    milestone re-read the contract before sending. Returns how many were settled."""
-    limit = timedelta(seconds=float(settings.OT_API_TIMEOUT) * 2 + 60)
-    settled = Submission.objects.filter(
-        state=State.PENDING, created_at__lt=timezone.now() - limit
-    ).update(
-        state=State.UNKNOWN,
-        completed_at=timezone.now(),
-        error_code="ABANDONED",
-        error_message="The dashboard stopped before OpenTrain answered.",
-        error_details={"recheck": "abandoned"},
-    )
-    if settled:
-        logger.warning("%d submission(s) left sending by a stopped worker: unknown", settled)
-    return settled
-
-
-def _record_error(submission: Submission, error: OpenTrainError) -> None:
-    submission.error_status = error.status
-    submission.error_code = error.code[:60]
-    submission.error_reason = error.reason[:60]
-    submission.error_message = error.message
-    submission.error_details = error.details
-    submission.request_id = (error.request_id or "")[:100]
-
-
-def _finish(submission: Submission, state: str) -> None:
-    submission.state = state
-    submission.completed_at = timezone.now()
-    submission.save()
-
-
-def _adopt(submission: Submission, milestone: opentrain.Milestone) -> None:
-    submission.milestone_id = milestone.id
-    submission.milestone = {
-        "id": milestone.id,
-        "name": milestone.name,
-        "description": milestone.description,
-        "status": milestone.status,
-        "amountUsd": _text(milestone.amount_usd),
-        "volume": _text(milestone.volume),
-        "milestoneNumber": milestone.number,
-        "dueDate": milestone.due_date,
-        "createdAt": milestone.created_at,
-    }
-    _finish(submission, State.CREATED)
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
 
 
 # --- unclear outcomes ------------------------------------------------------------------------
@@ -183,18 +127,16 @@ def _reconcile(submission: Submission, token: str) -> None:
     try:
         contract = opentrain.get_contract(token, submission.contract_id)
     except OpenTrainError:
-        submission.error_details = {**submission.error_details, "recheck": "unreadable"}
-        _finish(submission, State.UNKNOWN)
+        submission.finish(State.UNKNOWN, recheck="unreadable")
         return
     match = _find_match(submission, contract)
     if match is not None:
         logger.info(
             "submission %s: milestone %s found after a lost answer", submission.key, match.id
         )
-        _adopt(submission, match)
+        submission.adopt(match)
         return
-    submission.error_details = {**submission.error_details, "recheck": "no_match"}
-    _finish(submission, State.UNKNOWN)
+    submission.finish(State.UNKNOWN, recheck="no_match")
 
 
 def _settle_unknown(token: str, contract_id: str, payload: dict) -> Submission | None:
@@ -213,7 +155,7 @@ def _settle_unknown(token: str, contract_id: str, payload: dict) -> Submission |
     for submission in unknown:
         match = _find_match(submission, contract)
         if match is not None:
-            _adopt(submission, match)
+            submission.adopt(match)
             return submission
     in_flight = [s for s in unknown if _may_still_land(s)]
     return in_flight[-1] if in_flight else None
@@ -252,10 +194,7 @@ def _same_values(milestone: opentrain.Milestone, payload: dict) -> bool:
 
 
 def _created_since(milestone: opentrain.Milestone, since) -> bool:
-    try:
-        created = parse_datetime(milestone.created_at.replace("Z", "+00:00"))
-    except ValueError:
-        created = None
+    created = parse_timestamp(milestone.created_at)
     # Without a readable timestamp, the values and the "not claimed" rule decide.
     return created is None or created >= since
 
@@ -311,64 +250,3 @@ def problem_for(submission: Submission) -> Problem | None:
 def field_problem(problem: Problem, label: str) -> Problem:
     """The summary at the top of the form when the message itself stands next to a field."""
     return replace(problem, message=f"See the message next to “{label}” below.")
-
-
-# --- can this token create milestones? -------------------------------------------------------
-
-
-def write_access_problem(token: str) -> Problem | None:
-    """Why the token cannot create milestones, known before the PM types; None when it can.
-
-    From `GET /auth/me` scopes and, when it answers, `GET /job-drafts/capabilities`; cached a few
-    minutes per token. Only a hint: OpenTrain's answer to the submission still decides.
-    """
-    key = _token_key("write-access", token)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached or None
-    try:
-        me = opentrain.get_me(token)
-    except OpenTrainError as error:
-        if error.status != 401:
-            return None  # unknown: do not guess, and ask again next time
-        problem = explain(error)
-    else:
-        problem = _access_problem(token, me)
-    cache.set(key, problem or False, ACCESS_CACHE_SECONDS)
-    return problem
-
-
-def _access_problem(token: str, me: opentrain.Me) -> Problem | None:
-    if not me.has_scope("payments:write"):
-        return explain(
-            OpenTrainError("", status=403, details={"requiredScopes": ["payments:write"]})
-        )
-    try:
-        capabilities = opentrain.get_capabilities(token)
-    except OpenTrainError:
-        return None  # the probe is behind its own feature flag and may be refused: ignore it
-    if capabilities.get("paymentsWrite") is False:
-        return explain(
-            OpenTrainError("", status=403, details={"featureKey": "public_api_payments_write"})
-        )
-    return None
-
-
-# --- the contract a form was rendered for ----------------------------------------------------
-
-FORM_CONTRACT_SECONDS = 3600
-
-
-def remember_contract(token: str, contract: opentrain.Contract) -> None:
-    """Keep the contract a form was rendered for, so a submit still works if OpenTrain blips."""
-    cache.set(_token_key("form-contract", token, contract.id), contract, FORM_CONTRACT_SECONDS)
-
-
-def remembered_contract(token: str, contract_id: str) -> opentrain.Contract | None:
-    return cache.get(_token_key("form-contract", token, contract_id))
-
-
-def _token_key(prefix: str, token: str, *parts: str) -> str:
-    """A cache key per API base, token and parts; the token itself never appears in it."""
-    raw = "|".join((settings.OT_API_BASE_URL, token, *parts))
-    return f"{prefix}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"

@@ -39,6 +39,7 @@ urlpatterns = [
     ),
     path("approvals/", approvals.approval_list, name="approval_list"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="approval_detail"),
+    path("approvals/<str:approval_id>/row/", approvals.approval_row, name="approval_row"),
     # Sandbox demo accounts
     path("sandbox-account/", demo_accounts.switch_sandbox_account, name="switch_sandbox_account"),
 ]

@@ -125,3 +125,19 @@ def test_an_unknown_outcome_says_so_plainly(sandbox, pm, editor):
 
 def test_an_unknown_submission_page_is_not_found(sandbox, pm):
     assert pm.get(f"/submissions/{uuid.uuid4()}/").status_code == 404
+
+
+def test_reading_pages_show_a_submission_left_sending_as_unknown_without_writing(
+    sandbox, pm, editor
+):
+    stale = record(editor, 1, state=Submission.State.PENDING)
+
+    activity = pm.get("/activity/").content.decode()
+    detail = pm.get(f"/submissions/{stale.key}/").content.decode()
+
+    assert "Outcome unknown" in activity
+    assert "The outcome is unknown" in activity
+    assert "Milestone outcome unknown" in detail
+    assert "stopped before OpenTrain answered" in detail
+    stale.refresh_from_db()
+    assert stale.state == Submission.State.PENDING

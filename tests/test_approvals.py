@@ -111,6 +111,20 @@ def test_the_contract_page_row_reloads_the_page_when_it_turns_final(sandbox, pm)
     assert "Request payout approval" in page
 
 
+def test_the_row_endpoint_answers_one_row_for_the_table_that_polls_it(sandbox, pm):
+    approval_id = _request(pm, "milestone_fund", "ms_owner_hourly_38_1", "ctr_owner_hourly_38")
+    row = reverse("approval_row", args=[approval_id])
+
+    in_list = pm.get(row + "?from=list", **HTMX).content.decode()
+    on_contract = pm.get(row + "?from=contract", **HTMX).content.decode()
+
+    assert in_list.lstrip().startswith(f'<tr id="approval-{approval_id}"')
+    assert 'data-label="Contract"' in in_list
+    assert on_contract.lstrip().startswith(f'<tr id="approval-{approval_id}"')
+    assert 'data-label="Contract"' not in on_contract
+    assert "Waiting for confirmation" in on_contract
+
+
 def test_a_declined_approval_changes_nothing(sandbox, pm):
     approval_id = _request(pm, "milestone_fund", "ms_owner_hourly_38_1", "ctr_owner_hourly_38")
     _decide(pm, approval_id, "decline")

@@ -212,9 +212,8 @@ def test_a_submission_left_sending_by_a_stopped_worker_becomes_unknown_and_is_ch
 
     assert "The outcome is unknown" in html
     assert "stopped before OpenTrain answered" in html
-    stale.refresh_from_db()
-    assert stale.state == Submission.State.UNKNOWN
-    # Sending the same milestone again re-reads the contract before the POST.
+    # Sending the same milestone again settles it (the page above only reads) and re-reads the
+    # contract before the POST.
     form_key = open_form(pm, FIXED)
     upstream_calls.clear()
     send(
@@ -227,6 +226,8 @@ def test_a_submission_left_sending_by_a_stopped_worker_becomes_unknown_and_is_ch
         ("GET", f"/contracts/{FIXED}"),
         ("POST", f"/contracts/{FIXED}/milestones"),
     ]
+    stale.refresh_from_db()
+    assert stale.state == Submission.State.UNKNOWN
 
 
 # --- every API answer inline -----------------------------------------------------------------

@@ -10,10 +10,10 @@ PAGE_SIZE = 50
 
 @require_GET
 def activity(request):
-    # Only the dashboard's own records: this page never calls OpenTrain.
-    milestone_submissions.settle_abandoned()
-    submissions = Submission.objects.select_related("user").order_by("-created_at", "-id")
-    page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Only the dashboard's own records: this page never calls OpenTrain, and never writes.
+    rows = Submission.objects.select_related("user").order_by("-created_at", "-id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = [submission.as_shown() for submission in page.object_list]
     for submission in page.object_list:
         problem = milestone_submissions.problem_for(submission)
         submission.outcome_words = problem.title if problem else ""

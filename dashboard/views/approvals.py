@@ -14,7 +14,7 @@ ROW_ORIGINS = ("contract", "list")
 
 @require_GET
 def approval_list(request):
-    rows = approvals.pending_first(Approval.objects.select_related("requested_by"))
+    rows = Approval.objects.select_related("requested_by").pending_first()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     approvals.mark_followable(page.object_list, services.token_for(request))
     return render(request, "dashboard/approval_list.html", {"page": page})
@@ -23,27 +23,15 @@ def approval_list(request):
 @require_GET
 @vary_on_headers("HX-Request")
 def approval_detail(request, approval_id):
-    row = get_object_or_404(
-        Approval.objects.select_related("requested_by"), approval_id=approval_id
-    )
+    if request.htmx and request.GET.get("from") in ROW_ORIGINS:
+        # The rows in the list and on the contract page poll this URL with `?from=`.
+        return approval_row(request, approval_id)
+    row = _approval(approval_id)
     token = services.token_for(request)
-    finished, poll_problem = False, None
-    approvals.mark_followable([row], token)
-    if not row.is_terminal and row.followable:
-        finished, error = approvals.refresh(token, row)
-        poll_problem = explain(error) if error else None
-
-    origin = request.GET.get("from", "")
-    if request.htmx and origin in ROW_ORIGINS:
-        context = {"approval": row, "origin": origin, "poll_problem": poll_problem}
-        response = render(request, "dashboard/approval_list.html#approval-row", context)
-        if finished and origin == "contract":
-            # The milestone timeline on that page changed too: reload it once.
-            response["HX-Refresh"] = "true"
-        return response
+    finished, poll_problem = _follow(token, row)
 
     contract = milestone = None
-    if row.status == "confirmed" and (finished or not request.htmx):
+    if row.is_confirmed and (finished or not request.htmx):
         # Show what the confirmation changed: one read of the contract.
         contract = _contract_or_none(token, row.contract_id)
         if contract is not None and row.milestone_id:
@@ -52,16 +40,47 @@ def approval_detail(request, approval_id):
     template_name = "dashboard/approval_detail.html"
     if request.htmx:
         template_name += "#approval-status"
-    return render(
-        request,
-        template_name,
-        {
-            "approval": row,
-            "poll_problem": poll_problem,
-            "contract": contract,
-            "milestone": milestone,
-        },
+    context = {
+        "approval": row,
+        "poll_problem": poll_problem,
+        "contract": contract,
+        "milestone": milestone,
+    }
+    return render(request, template_name, context)
+
+
+@require_GET
+def approval_row(request, approval_id):
+    """One approval's row in a table (`?from=list` or `?from=contract`), polled while pending."""
+    origin = request.GET.get("from", "")
+    if origin not in ROW_ORIGINS:
+        origin = "list"
+    row = _approval(approval_id)
+    finished, poll_problem = _follow(services.token_for(request), row)
+    context = {"approval": row, "origin": origin, "poll_problem": poll_problem}
+    response = render(request, "dashboard/approval_list.html#approval-row", context)
+    if finished and origin == "contract":
+        # The milestone timeline on that page changed too: reload it once.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _approval(approval_id):
+    return get_object_or_404(
+        Approval.objects.select_related("requested_by"), approval_id=approval_id
     )
+
+
+def _follow(token, row):
+    """Ask OpenTrain for the approval's status when this token can and it may still change.
+
+    Returns (whether it just reached its end, the problem when OpenTrain could not say).
+    """
+    approvals.mark_followable([row], token)
+    if row.is_terminal or not row.followable:
+        return False, None
+    finished, error = approvals.refresh(token, row)
+    return finished, explain(error) if error else None
 
 
 def _contract_or_none(token, contract_id):

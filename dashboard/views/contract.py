@@ -19,7 +19,7 @@ def contract_detail(request, contract_id):
         problem = explain(exc)
 
     stored = approvals.mark_followable(approvals.for_contract(contract_id), token)
-    pending = {a.milestone_id: a for a in stored if a.status == approvals.PENDING}
+    pending = {a.milestone_id: a for a in stored if a.is_pending}
     timeline = []
     if contract is not None:
         ordered = sorted(contract.milestones, key=lambda m: (m.number or 0, m.created_at))

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from dashboard import opentrain, services, submissions
+from dashboard import access, form_contracts, services, submissions
 from dashboard.forms import FORMS, ContractPickerForm, MilestoneForm
 from dashboard.models import Submission
 from dashboard.opentrain import OpenTrainError
@@ -22,11 +22,14 @@ TEMPLATE = "dashboard/milestone_form.html"
 def milestone_create(request, contract_id):
     token = services.token_for(request)
     try:
-        contract = _find_contract(token, contract_id)
+        contract = form_contracts.contract_for_form(token, contract_id)
     except OpenTrainError as error:
         return _cannot_load(request, explain(error))
+    form_contracts.remember(token, contract)
     action = reverse("milestone_create", args=[contract.id])
-    return _milestone_page(request, token, contract, action=action)
+    if request.method == "POST":
+        return _submit(request, token, contract, action=action)
+    return _page(request, token, contract, _blank_form(contract), action=action)
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,26 +37,31 @@ def milestone_create(request, contract_id):
 @vary_on_headers("HX-Request")
 def milestone_new(request):
     token = services.token_for(request)
+    posted = request.POST.get("contract", "") if request.method == "POST" else ""
     try:
-        contracts, _ = services.contracts(token)
+        contracts = form_contracts.contracts_for_picker(token, posted)
     except OpenTrainError as error:
-        # A PM who typed while OpenTrain went away still gets their form back, and can send it.
-        chosen = request.POST.get("contract", "") if request.method == "POST" else ""
-        remembered = submissions.remembered_contract(token, chosen) if chosen else None
-        if remembered is None or not (error.is_transport or error.status == 429):
-            return _cannot_load(request, explain(error))
-        contracts = [remembered]
+        return _cannot_load(request, explain(error))
     data = request.POST if request.method == "POST" else request.GET
     picker = ContractPickerForm(data if "contract" in data else None, contracts=contracts)
-    return _milestone_page(
-        request, token, picker.chosen, action=reverse("milestone_new"), picker=picker
-    )
+    contract = picker.chosen
+    if contract is not None:
+        form_contracts.remember(token, contract)
+    action = reverse("milestone_new")
+    if request.method == "POST":
+        return _submit(request, token, contract, action=action, picker=picker)
+    if request.htmx:
+        # The contract picker changed: only the contract's payment fields are swapped.
+        template_name = TEMPLATE + "#payment-fields"
+        context = _context(request, contract, _blank_form(contract), action=action, picker=picker)
+        return render(request, template_name, context)
+    return _page(request, token, contract, _blank_form(contract), action=action, picker=picker)
 
 
 @require_GET
 def submission_detail(request, key):
-    submissions.settle_abandoned()
-    submission = get_object_or_404(Submission, key=key)
+    # Read-only: one left "sending" by a stopped worker shows as unknown (see `as_shown`).
+    submission = get_object_or_404(Submission, key=key).as_shown()
     form_url = reverse("milestone_create", args=[submission.contract_id])
     return render(
         request,
@@ -67,66 +75,17 @@ def submission_detail(request, key):
     )
 
 
-def _find_contract(token: str, contract_id: str) -> opentrain.Contract:
-    """From the cached contract list when it has it; otherwise ask OpenTrain for this one.
+def _submit(request, token, contract, *, action, picker=None):
+    """Send the milestone once: a redirect when it is created (or still being sent), else the
+    form again, as typed, saying what happened."""
+    form_class = _form_class(contract)
+    form = form_class(request.POST, rate=_rate(contract)) if form_class else None
+    if form is None or not form.is_valid():
+        return _form_again(request, token, contract, form, action=action, picker=picker)
+    if contract is None:
+        form.add_error(None, "Choose a contract first.")
+        return _form_again(request, token, contract, form, action=action, picker=picker)
 
-    When OpenTrain is down or busy, the contract this form was last rendered for will do: the
-    submission itself still goes to OpenTrain, which has the final say.
-    """
-    try:
-        contracts, _ = services.contracts(token)
-        found = next((c for c in contracts if c.id == contract_id), None)
-        return found if found is not None else opentrain.get_contract(token, contract_id)
-    except OpenTrainError as error:
-        remembered = submissions.remembered_contract(token, contract_id)
-        if remembered is None or not (error.is_transport or error.status == 429):
-            raise
-        return remembered
-
-
-def _milestone_page(request, token, contract, *, action, picker=None):
-    form_class = FORMS.get(contract.payment_type, None) if contract else MilestoneForm
-    rate = contract.rate_usd if contract else None
-    context = {"contract": contract, "picker": picker, "action": action, "form_class": form_class}
-    if contract is not None:
-        submissions.remember_contract(token, contract)
-
-    if form_class is None:
-        form = None
-    elif request.method == "POST":
-        form = form_class(request.POST, rate=rate)
-        if form.is_valid() and contract is None:
-            form.add_error(None, "Choose a contract first.")
-        elif form.is_valid():
-            result = _submit(request, token, contract, form)
-            if not isinstance(result, dict):
-                return result
-            context.update(result)
-            form = _with_new_key(request, form_class, rate)
-            problem = context["problem"]
-            if problem is not None and problem.field in form.fields:
-                form.add_error(problem.field, problem.message)
-                label = form.fields[problem.field].label
-                context["problem"] = submissions.field_problem(problem, label)
-    else:
-        form = form_class(rate=rate)
-    context["form"] = form
-
-    template_name = TEMPLATE
-    if request.htmx and request.method == "POST":
-        template_name += "#milestone-form"
-    elif request.htmx and picker is not None:
-        # The contract picker changed: only the contract's payment fields are swapped.
-        template_name += "#payment-fields"
-    else:
-        context["access_problem"] = submissions.write_access_problem(token)
-    context["can_edit"] = can_edit(request.user)
-    context["rate_text"] = format(rate, "f") if rate is not None else ""
-    return render(request, template_name, context)
-
-
-def _submit(request, token, contract, form):
-    """Send the milestone; a redirect on success, else what the re-rendered form must say."""
     try:
         outcome = submissions.submit(
             key=form.cleaned_data["submission_key"],
@@ -136,13 +95,63 @@ def _submit(request, token, contract, form):
             fields=form.milestone_fields(),
         )
     except OpenTrainError as error:
-        return {"problem": explain(error), "replayed": False}
-    if outcome.created:
-        services.forget_contracts(token)
-    if outcome.created or outcome.pending:
-        url = reverse("submission_detail", args=[outcome.submission.key])
-        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return {"problem": outcome.problem, "replayed": outcome.replayed}
+        problem, replayed = explain(error), False
+    else:
+        if outcome.created:
+            services.forget_contracts(token)
+        if outcome.created or outcome.pending:
+            url = reverse("submission_detail", args=[outcome.submission.key])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        problem, replayed = outcome.problem, outcome.replayed
+
+    form = _with_new_key(request, form_class, _rate(contract))
+    if problem is not None and problem.field in form.fields:
+        form.add_error(problem.field, problem.message)
+        problem = submissions.field_problem(problem, form.fields[problem.field].label)
+    context = {"action": action, "picker": picker, "problem": problem, "replayed": replayed}
+    return _form_again(request, token, contract, form, **context)
+
+
+def _form_again(request, token, contract, form, **context):
+    """A posted form re-rendered: in place for htmx, else the whole page."""
+    if request.htmx:
+        template_name = TEMPLATE + "#milestone-form"
+        return render(request, template_name, _context(request, contract, form, **context))
+    return _page(request, token, contract, form, **context)
+
+
+def _page(request, token, contract, form, **context):
+    access_problem = access.write_access_problem(token)
+    context = _context(request, contract, form, access_problem=access_problem, **context)
+    return render(request, TEMPLATE, context)
+
+
+def _context(request, contract, form, *, action, picker=None, **extra):
+    rate = _rate(contract)
+    return {
+        "contract": contract,
+        "picker": picker,
+        "action": action,
+        "form_class": _form_class(contract),
+        "form": form,
+        "can_edit": can_edit(request.user),
+        "rate_text": format(rate, "f") if rate is not None else "",
+        **extra,
+    }
+
+
+def _form_class(contract):
+    """The form for the contract's payment model; None for one the dashboard does not know."""
+    return FORMS.get(contract.payment_type) if contract else MilestoneForm
+
+
+def _rate(contract):
+    return contract.rate_usd if contract else None
+
+
+def _blank_form(contract):
+    form_class = _form_class(contract)
+    return form_class(rate=_rate(contract)) if form_class else None
 
 
 def _with_new_key(request, form_class, rate):
