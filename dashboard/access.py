@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from dashboard import opentrain, services
 from dashboard.opentrain import OpenTrainError
-from dashboard.problems import Problem, explain
+from dashboard.opentrain.problems import Problem, explain
 
 ACCESS_CACHE_SECONDS = 300
 

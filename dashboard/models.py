@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -16,23 +16,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+
+from dashboard.opentrain.vocabulary import APPROVAL_TERMINAL, parse_timestamp
 
 if TYPE_CHECKING:
     from dashboard import opentrain
 
 logger = logging.getLogger("dashboard.submissions")
-
-
-def parse_timestamp(value: str) -> datetime | None:
-    """An API timestamp (ISO 8601, `Z` allowed) as a datetime; None when empty or unreadable."""
-    # Stand-in until dashboard.opentrain owns timestamp parsing; the one place that does it here.
-    if not value:
-        return None
-    try:
-        return parse_datetime(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class SubmissionQuerySet(models.QuerySet):
@@ -50,8 +40,6 @@ class SubmissionQuerySet(models.QuerySet):
         if settled:
             logger.warning("%d submission(s) left sending by a stopped worker: unknown", settled)
         return settled
-
-from dashboard.opentrain.vocabulary import APPROVAL_TERMINAL
 
 
 class Submission(models.Model):

@@ -21,9 +21,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard import opentrain
-from dashboard.models import Submission, parse_timestamp
+from dashboard.models import Submission
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
+from dashboard.opentrain.vocabulary import parse_timestamp
 
 logger = logging.getLogger("dashboard.submissions")
 
