@@ -58,3 +58,20 @@ def refresh(token: str, row: Approval) -> tuple[bool, opentrain.OpenTrainError |
 
 def for_contract(contract_id: str, limit: int = 10) -> list[Approval]:
     return list(Approval.objects.filter(contract_id=contract_id).pending_first()[:limit])
+
+
+def apply(approval: opentrain.Approval, *, token: str) -> bool:
+    """Bring the stored approval up to OpenTrain's answer (the sync worker's way in); an approval
+    asked for outside the dashboard is stored too. Returns whether anything changed."""
+    row = Approval.objects.filter(approval_id=approval.id).first()
+    if row is None:
+        Approval.objects.record(
+            approval,
+            labels={},
+            requested_by=None,
+            token_fingerprint=services.token_fingerprint(token),
+        )
+        return True
+    before = (row.status, row.data)
+    row.refresh_from(approval)
+    return (row.status, row.data) != before

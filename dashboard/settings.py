@@ -79,6 +79,16 @@ OT_LINK_HOSTS = _read(
 OT_WEB_BASE_URL = _read("OT_WEB_BASE_URL", env.str, default="https://app.opentrain.ai").rstrip("/")
 OT_LIST_CACHE_SECONDS = _read("OT_LIST_CACHE_SECONDS", env.int, default=30)
 
+# --- Sync: the local mirror, kept current by webhooks and the updates feed ---------------------
+# Deliveries are verified with this secret, or with the one stored when the dashboard registered
+# the webhook itself (`manage.py opentrain_webhooks register URL`).
+OT_WEBHOOK_SECRET = _read("OT_WEBHOOK_SECRET", env.str, default="")
+OT_SYNC_POLL_SECONDS = _read("OT_SYNC_POLL_SECONDS", env.float, default=30.0)
+OT_SYNC_FULL_SECONDS = _read("OT_SYNC_FULL_SECONDS", env.float, default=900.0)
+for _name in ("OT_SYNC_POLL_SECONDS", "OT_SYNC_FULL_SECONDS"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"Environment variable {_name} must be a positive number.")
+
 # --- Django ----------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -91,11 +101,17 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_tasks_db",
     "dashboard",
+    "dashboard.mirror",
 ]
 if OT_SANDBOX:
     # The stand-in for OpenTrain: its tables and URLs exist only in sandbox mode.
     INSTALLED_APPS.append("sandbox")
+
+# Background work (sync): the database is the queue, so one machine needs nothing but SQLite
+# and many machines share PostgreSQL. `python manage.py sync_worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

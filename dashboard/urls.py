@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from dashboard import demo_accounts
+from dashboard.mirror import views as mirror_views
 from dashboard.views import (
     activity,
     approvals,
@@ -40,6 +41,8 @@ urlpatterns = [
     path("approvals/", approvals.approval_list, name="approval_list"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="approval_detail"),
     path("approvals/<str:approval_id>/row/", approvals.approval_row, name="approval_row"),
+    # Sync: OpenTrain's webhooks (signed, no sign-in)
+    path("webhooks/opentrain/", mirror_views.receive, name="opentrain_webhook"),
     # Sandbox demo accounts
     path("sandbox-account/", demo_accounts.switch_sandbox_account, name="switch_sandbox_account"),
 ]

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
 from dashboard.opentrain.results import (
     Approval,
     Contract,
+    Event,
     Handoff,
     Me,
     Milestone,
+    UpdatesPage,
     contracts_from,
 )
 from dashboard.opentrain.transport import parse_json, request
@@ -178,3 +180,58 @@ def get_approval(token: str, approval_id: str) -> Approval:
     """
     body = request("GET", _path("/approvals/{}", approval_id), token).body
     return Approval.from_api(body.get("approval"))
+
+
+def list_updates(token: str, *, cursor: str | None = None, limit: int = 200) -> UpdatesPage:
+    """One page of the account's event feed, oldest first; pass `next_cursor` back as `cursor`.
+
+    # Reference: https://www.opentrain.ai/docs/developers/api-reference/updates/poll/
+    """
+    query = {"limit": str(limit)} | ({"cursor": cursor} if cursor else {})
+    body = request("GET", "/updates?" + urlencode(query), token).body
+    # The array's key is not on the pages we could read: `events`, else `updates` or `data`.
+    records = next(
+        (body[k] for k in ("events", "updates", "data") if isinstance(body.get(k), list)), []
+    )
+    return UpdatesPage(
+        events=[Event.from_api(r) for r in records if isinstance(r, dict)],
+        # Keep the cursor we had when a page carries none (an empty page).
+        next_cursor=str(body.get("nextCursor") or cursor or ""),
+        has_more=bool(body.get("hasMore")),
+    )
+
+
+def list_pending_payments(token: str) -> list[dict]:
+    """Invoices waiting on the account (funding or payout), as OpenTrain sends them.
+
+    # Reference: https://www.opentrain.ai/docs/developers/api-reference/payments/pending/
+    """
+    payments = request("GET", "/payments/pending", token).body.get("payments")
+    return [p for p in payments if isinstance(p, dict)] if isinstance(payments, list) else []
+
+
+def create_webhook(token: str, url: str, event_types: list[str]) -> tuple[dict, str]:
+    """Subscribe `url` to events; answers the webhook and its `whsec_` secret, shown only once.
+
+    # Reference: https://www.opentrain.ai/docs/developers/api-reference/webhooks/create/
+    """
+    body = request("POST", "/webhooks", token, {"url": url, "eventTypes": event_types}).body
+    webhook = body.get("webhook") if isinstance(body.get("webhook"), dict) else {}
+    return webhook, str(body.get("secret") or "")
+
+
+def list_webhooks(token: str) -> list[dict]:
+    """The account's webhook subscriptions (without secrets).
+
+    # Reference: https://www.opentrain.ai/docs/developers/guides/stay-in-sync/
+    """
+    webhooks = request("GET", "/webhooks", token).body.get("webhooks")
+    return [w for w in webhooks if isinstance(w, dict)] if isinstance(webhooks, list) else []
+
+
+def delete_webhook(token: str, webhook_id: str) -> None:
+    """Remove a subscription (204).
+
+    # Reference: https://www.opentrain.ai/docs/developers/guides/stay-in-sync/
+    """
+    request("DELETE", _path("/webhooks/{}", webhook_id), token)

@@ -139,6 +139,8 @@ class Contract:
     budget: Budget | None = None
     # Milestones stay raw until a page reads them: a list view of 5,000 contracts shows 25.
     milestones_data: tuple[dict, ...] = field(default=(), repr=False, compare=False)
+    # The object as received, for the mirror to store.
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_api(cls, data: Any) -> Contract:
@@ -165,6 +167,7 @@ class Contract:
                 for m in (milestones if isinstance(milestones, list) else [])
                 if isinstance(m, dict)
             ),
+            raw=data,
         )
 
     @cached_property
@@ -275,3 +278,46 @@ def contracts_from(body: Any) -> list[Contract]:
         for c in (contracts if isinstance(contracts, list) else [])
         if isinstance(c, dict)
     ]
+
+
+@dataclass
+class Event:
+    """One record of the updates feed; it carries IDs only."""
+
+    id: str
+    type: str
+    created_at: str
+    resource_id: str
+    data: dict
+
+    @classmethod
+    def from_api(cls, data: Any) -> Event:
+        data = _dict(data)
+        return cls(
+            id=_str(data.get("id")),
+            type=_str(data.get("type")),
+            created_at=_str(data.get("createdAt")),
+            resource_id=_str(data.get("resourceId")),
+            data=_dict(data.get("data")),
+        )
+
+    @property
+    def contract_id(self) -> str:
+        found = _str(self.data.get("contractId"))
+        if not found and self.type.startswith("contract."):
+            found = self.resource_id
+        return found
+
+    @property
+    def approval_id(self) -> str:
+        found = _str(self.data.get("approvalId"))
+        if not found and self.type.startswith("approval."):
+            found = self.resource_id
+        return found
+
+
+@dataclass
+class UpdatesPage:
+    events: list[Event]
+    next_cursor: str
+    has_more: bool

@@ -157,7 +157,8 @@ def request(method: str, path: str, token: str, payload: dict | None = None) -> 
 
         if response.is_success:
             _log(method, path, response.status_code, started, attempt, None)
-            body = parse_json(response.content)
+            # 204 (a delete) has no body by design.
+            body = parse_json(response.content) if response.status_code != 204 else {}
             if not isinstance(body, dict):
                 raise OpenTrainError(
                     "OpenTrain answered with something that is not JSON.",

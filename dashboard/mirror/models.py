@@ -1,0 +1,248 @@
+"""The local mirror of each OpenTrain account: what every page reads, kept current by the worker.
+
+Rows are keyed by OpenTrain's IDs within an account, so applying the same answer twice changes
+nothing. An account is named by its token's fingerprint; the token itself is never stored.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+from dashboard import opentrain
+
+
+class Account(models.Model):
+    """One mirrored OpenTrain account, and the state of its sync."""
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=200, blank=True)
+    # The updates feed's cursor: advanced only after the events before it were applied.
+    cursor = models.CharField(max_length=500, blank=True)
+    # Bumped on every change applied; open pages poll it to know when to redraw.
+    version = models.PositiveBigIntegerField(default=0)
+    synced_at = models.DateTimeField(null=True, blank=True, help_text="Last successful sync.")
+    full_synced_at = models.DateTimeField(null=True, blank=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why the last sync failed, in words.")
+    error_request_id = models.CharField(max_length=100, blank=True)
+    # What the token may do (GET /auth/me, capabilities), for the forms' hints.
+    access = models.JSONField(default=dict, blank=True)
+    # A worker holds the lease while it syncs, so two workers never apply the same feed at once.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    # Set when work arrives while another worker holds the lease: it syncs once more.
+    dirty = models.BooleanField(default=False)
+
+    def __str__(self):
+        return self.label or self.fingerprint[:12]
+
+    @property
+    def ever_synced(self) -> bool:
+        return self.synced_at is not None
+
+    def bump(self) -> None:
+        Account.objects.filter(pk=self.pk).update(version=F("version") + 1)
+
+    def take_lease(self, owner: str, seconds: float = 120) -> bool:
+        now = timezone.now()
+        taken = (
+            Account.objects.filter(pk=self.pk)
+            .filter(
+                models.Q(lease_until__isnull=True)
+                | models.Q(lease_until__lt=now)
+                | models.Q(lease_owner=owner)
+            )
+            .update(lease_until=now + timedelta(seconds=seconds), lease_owner=owner, dirty=False)
+        )
+        if not taken:
+            Account.objects.filter(pk=self.pk).update(dirty=True)
+        return bool(taken)
+
+    def release_lease(self, owner: str) -> bool:
+        """Give the lease back; True when work arrived meanwhile and a new sync is due."""
+        Account.objects.filter(pk=self.pk, lease_owner=owner).update(
+            lease_until=None, lease_owner=""
+        )
+        return Account.objects.filter(pk=self.pk, dirty=True).exists()
+
+    def record_success(self, *, full: bool = False) -> None:
+        now = timezone.now()
+        fields = {"synced_at": now, "attempted_at": now, "error": "", "error_request_id": ""}
+        if full:
+            fields["full_synced_at"] = now
+        Account.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def record_failure(self, message: str, request_id: str | None) -> None:
+        now = timezone.now()
+        Account.objects.filter(pk=self.pk).update(
+            attempted_at=now, error=message[:2000], error_request_id=(request_id or "")[:100]
+        )
+        self.attempted_at, self.error, self.error_request_id = now, message, request_id or ""
+
+    def save_cursor(self, cursor: str) -> None:
+        Account.objects.filter(pk=self.pk).update(cursor=cursor)
+        self.cursor = cursor
+
+
+class ContractQuerySet(models.QuerySet):
+    def for_account(self, account: Account | None):
+        return self.filter(account=account) if account is not None else self.none()
+
+    def results(self) -> list[opentrain.Contract]:
+        return [row.as_result() for row in self]
+
+
+class Contract(models.Model):
+    """A contract as OpenTrain last described it (the detail read, with budget and milestones)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
+    contract_id = models.CharField(max_length=200)
+    title = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    payment_type = models.CharField(max_length=40, blank=True)
+    rate_usd = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    estimated_total_usd = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    freelancer_name = models.CharField(max_length=200, blank=True)
+    freelancer_country = models.CharField(max_length=100, blank=True)
+    # Lower-cased title, trainer and country: what the list's search looks in.
+    search_text = models.TextField(blank=True)
+    budget_state = models.CharField(max_length=20, blank=True)
+    consumed_fraction = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
+    remaining_volume = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    upstream_created_at = models.DateTimeField(null=True, blank=True)
+    upstream_updated = models.CharField(max_length=40, blank=True, help_text="updatedAt as sent.")
+    has_budget = models.BooleanField(default=False, help_text="Read from GET /contracts/{id}.")
+    data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "contract_id"], name="mirror_contract_once")
+        ]
+        indexes = [
+            models.Index(fields=["account", "-upstream_created_at"], name="mirror_contract_newest"),
+            models.Index(fields=["account", "status"], name="mirror_contract_status"),
+        ]
+
+    def __str__(self):
+        return self.title or self.contract_id
+
+    def as_result(self) -> opentrain.Contract:
+        return opentrain.Contract.from_api(self.data)
+
+
+class Milestone(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="milestone_rows")
+    milestone_id = models.CharField(max_length=200)
+    number = models.IntegerField(null=True, blank=True)
+    name = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    amount_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    volume = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    due_date = models.DateTimeField(null=True, blank=True)
+    needs_review = models.BooleanField(default=False)
+    pending_approval = models.BooleanField(default=False)
+    upstream_created_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "milestone_id"], name="mirror_milestone_once"
+            )
+        ]
+        ordering = ["number", "upstream_created_at"]
+
+    def __str__(self):
+        return f"#{self.number} {self.name}"
+
+
+class BudgetSnapshot(models.Model):
+    """One row per observed change of a contract's consumed volume or budget state."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="budget_history")
+    observed_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=20, blank=True)
+    funded_volume = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    consumed_volume = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    consumed_fraction = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "observed_at", "id"]
+        indexes = [models.Index(fields=["contract", "observed_at"], name="mirror_budget_when")]
+
+    def __str__(self):
+        return f"{self.state} {self.consumed_volume} at {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class PendingPayment(models.Model):
+    """An invoice waiting on the account (GET /payments/pending), replaced on every read."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="pending_payments")
+    payment_id = models.CharField(max_length=200)
+    status = models.CharField(max_length=40, blank=True)
+    amount_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    milestone_id = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=500, blank=True)
+    upstream_created_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "payment_id"], name="mirror_payment_once")
+        ]
+
+    def __str__(self):
+        return f"{self.payment_id} {self.status}"
+
+
+class WebhookSubscription(models.Model):
+    """A webhook the dashboard registered itself, with the secret OpenTrain showed once."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="webhooks")
+    webhook_id = models.CharField(max_length=200, unique=True)
+    url = models.URLField(max_length=2048)
+    secret = models.CharField(max_length=200)
+    event_types = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.webhook_id} -> {self.url}"
+
+
+class Delivery(models.Model):
+    """A webhook delivery received, once per X-OpenTrain-Delivery."""
+
+    delivery_id = models.CharField(max_length=200, unique=True)
+    account = models.ForeignKey(Account, null=True, on_delete=models.SET_NULL)
+    event_type = models.CharField(max_length=80, blank=True)
+    event = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.delivery_id} {self.event_type}"
+
+
+def decimal_or_none(value) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        result = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return result if result.is_finite() else None

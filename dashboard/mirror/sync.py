@@ -1,0 +1,193 @@
+"""Keeping the mirror current: the updates feed, full reconciliation, and one contract on demand.
+
+The webhook is the trigger and `GET /updates` the source of truth. The feed's cursor advances only
+after the events before it were applied; applying an event means re-reading what it names, so a
+repeated or out-of-order event does no harm. Only one worker syncs an account at a time (a lease
+on the account row); work that arrives meanwhile marks the account dirty and the holder goes again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.utils import timezone
+
+from dashboard import approvals, opentrain
+from dashboard.mirror import store
+from dashboard.mirror.models import Account
+from dashboard.opentrain import OpenTrainError
+from dashboard.opentrain.problems import explain
+
+logger = logging.getLogger("dashboard.sync")
+
+FEED_PAGE = 200
+# Waits longer than the client's own retries, for a 429 during reconciliation.
+RATE_LIMIT_WAIT_CAP = 60.0
+RATE_LIMIT_TRIES = 5
+CONTRACT_EVENTS = ("contract.", "milestone.", "payment.")
+APPROVAL_EVENTS = ("approval.",)
+FEED_UNAVAILABLE = (403, 404)
+
+
+def account_for(fingerprint: str, label: str = "") -> Account:
+    account, created = Account.objects.get_or_create(
+        fingerprint=fingerprint, defaults={"label": label[:200]}
+    )
+    if label and account.label != label and not created:
+        Account.objects.filter(pk=account.pk).update(label=label[:200])
+    return account
+
+
+def sync_account(account: Account, token: str, *, full: bool = False) -> bool:
+    """Bring one account's mirror up to date; False when another worker is already on it."""
+    owner = uuid.uuid4().hex
+    if not account.take_lease(owner):
+        return False
+    try:
+        while True:
+            account.refresh_from_db()
+            _sync_once(account, token, full=full or _reconcile_due(account))
+            full = False
+            if not account.release_lease(owner) or not account.take_lease(owner):
+                break
+    finally:
+        account.release_lease(owner)
+    return True
+
+
+def _reconcile_due(account: Account) -> bool:
+    if account.full_synced_at is None:
+        return True
+    age = (timezone.now() - account.full_synced_at).total_seconds()
+    return age >= settings.OT_SYNC_FULL_SECONDS
+
+
+def _sync_once(account: Account, token: str, *, full: bool) -> None:
+    started = timezone.now()
+    try:
+        changed = reconcile(account, token) if full else False
+        try:
+            changed = follow_updates(account, token, since=started if full else None) or changed
+        except OpenTrainError as error:
+            if error.status not in FEED_UNAVAILABLE:
+                raise
+            # No feed for this token (a scope or feature it lacks): the full read is the sync.
+            if not full:
+                changed = reconcile(account, token)
+                full = True
+    except OpenTrainError as error:
+        problem = explain(error)
+        logger.warning(
+            "sync of %s failed: %s",
+            account,
+            error.code or error.status,
+            extra={"account": account.pk},
+        )
+        account.record_failure(f"{problem.title}. {problem.message}", error.request_id)
+        account.bump()
+        return
+    account.record_success(full=full)
+    # The freshness line changes too ("Synced 1 s ago"): open pages redraw it.
+    account.bump()
+    if changed:
+        logger.info("sync of %s applied changes", account, extra={"account": account.pk})
+
+
+def follow_updates(account: Account, token: str, *, since=None) -> bool:
+    """Apply the feed from the stored cursor to its end. Events older than `since` (a full
+    reconciliation that began after them) are already reflected and only move the cursor."""
+    changed = False
+    while True:
+        page = opentrain.list_updates(token, cursor=account.cursor or None, limit=FEED_PAGE)
+        contract_ids: dict[str, None] = {}
+        approval_ids: dict[str, None] = {}
+        for event in page.events:
+            if since is not None:
+                created = opentrain.parse_timestamp(event.created_at)
+                if created is not None and created < since:
+                    continue
+            if event.type.startswith(CONTRACT_EVENTS) and event.contract_id:
+                contract_ids[event.contract_id] = None
+            elif event.type.startswith(APPROVAL_EVENTS) and event.approval_id:
+                approval_ids[event.approval_id] = None
+        for contract_id in contract_ids:
+            changed = refresh_contract(account, token, contract_id) or changed
+        for approval_id in approval_ids:
+            changed = refresh_approval(account, token, approval_id) or changed
+        if page.next_cursor and page.next_cursor != account.cursor:
+            account.save_cursor(page.next_cursor)
+        if not page.has_more or not page.events:
+            return changed
+
+
+def refresh_contract(account: Account, token: str, contract_id: str) -> bool:
+    """Re-read one contract into the mirror; True when something changed."""
+    try:
+        contract = _paced(opentrain.get_contract, token, contract_id)
+    except OpenTrainError as error:
+        if error.status == 404:
+            return store.forget_contract(account, contract_id)
+        raise
+    _, changed = store.save_contract(account, contract)
+    return changed
+
+
+def refresh_approval(account: Account, token: str, approval_id: str) -> bool:
+    try:
+        approval = _paced(opentrain.get_approval, token, approval_id)
+    except OpenTrainError as error:
+        if error.status == 404:
+            return False  # another token's approval, or gone: nothing of ours to update
+        raise
+    changed = approvals.apply(approval, token=token)
+    # Confirming a funding or payout changes the milestone too.
+    if approval.contract_id:
+        changed = refresh_contract(account, token, approval.contract_id) or changed
+    return changed
+
+
+def reconcile(account: Account, token: str) -> bool:
+    """Everything, from scratch: the list, detail reads where `updatedAt` moved, pending payments,
+    and what the token may do."""
+    listed = _paced(opentrain.list_contracts, token)
+    known = dict(account.contracts.values_list("contract_id", "upstream_updated"))
+    known_budget = set(
+        account.contracts.filter(has_budget=True).values_list("contract_id", flat=True)
+    )
+    changed = store.forget_contracts_except(account, {c.id for c in listed})
+    for contract in listed:
+        if known.get(contract.id) == contract.updated_at and contract.id in known_budget:
+            continue
+        changed = refresh_contract(account, token, contract.id) or changed
+    try:
+        payments = _paced(opentrain.list_pending_payments, token)
+    except OpenTrainError as error:
+        if error.status not in (403, 404):
+            raise
+        payments = []
+    changed = store.save_pending_payments(account, payments) or changed
+    _save_access(account, token)
+    return changed
+
+
+def _save_access(account: Account, token: str) -> None:
+    from dashboard import access  # the write-access probe lives with the forms' hints
+
+    account.access = access.probe(token)
+    Account.objects.filter(pk=account.pk).update(access=account.access)
+
+
+def _paced(call, *args, **kwargs):
+    """Call OpenTrain, waiting out 429s as long as OpenTrain asks (the client itself only waits
+    briefly, for pages)."""
+    for attempt in range(RATE_LIMIT_TRIES):
+        try:
+            return call(*args, **kwargs)
+        except OpenTrainError as error:
+            if error.status != 429 or attempt == RATE_LIMIT_TRIES - 1:
+                raise
+            time.sleep(min(float(error.retry_after or 2**attempt), RATE_LIMIT_WAIT_CAP))
+    raise AssertionError("unreachable")

@@ -1,0 +1,40 @@
+"""Background work on the mirror, run by the worker (`python manage.py sync_worker`).
+
+Task arguments are stored in the database: they name accounts by fingerprint, never by token.
+"""
+
+from __future__ import annotations
+
+from django.tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from dashboard.mirror import accounts, sync
+
+
+@task()
+def sync_account(fingerprint: str) -> str:
+    """Apply the updates feed (and a full reconciliation when one is due) to one account."""
+    known = accounts.by_fingerprint(fingerprint)
+    if known is None:
+        return "unknown account"
+    account = sync.account_for(fingerprint, known.label)
+    ran = sync.sync_account(account, known.token)
+    return "synced" if ran else "another worker is on it"
+
+
+def request_sync(fingerprint: str) -> bool:
+    """Queue a sync of this account unless one is already waiting; True when one was queued."""
+    waiting = DBTaskResult.objects.filter(
+        status="READY",
+        task_path=sync_account.module_path,
+        args_kwargs__kwargs__fingerprint=fingerprint,
+    ).exists()
+    if waiting:
+        return False
+    sync_account.enqueue(fingerprint=fingerprint)
+    return True
+
+
+def request_sync_all() -> int:
+    """Queue a sync of every account the dashboard acts for."""
+    return sum(request_sync(known.fingerprint) for known in accounts.known())

@@ -1,0 +1,71 @@
+"""The webhook receiver and the freshness endpoints. The receiver never calls OpenTrain: it
+records the delivery and queues a sync, so it answers in milliseconds."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from dashboard.mirror import accounts, signatures, sync, tasks
+from dashboard.mirror.models import Delivery, WebhookSubscription
+
+logger = logging.getLogger("dashboard.webhooks")
+
+
+def _refuse(reason: str) -> JsonResponse:
+    logger.warning("webhook refused: %s", reason, extra={"webhook_outcome": "refused"})
+    return JsonResponse({"error": reason}, status=400)
+
+
+def _sender(raw: bytes, header: str) -> str | None:
+    """The fingerprint of the account whose secret signed this body, or None."""
+    for webhook in WebhookSubscription.objects.select_related("account"):
+        if signatures.verify(webhook.secret, raw, header):
+            return webhook.account.fingerprint
+    if settings.OT_WEBHOOK_SECRET and signatures.verify(settings.OT_WEBHOOK_SECRET, raw, header):
+        known = accounts.known()
+        return known[0].fingerprint if known else ""
+    return None
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def receive(request):
+    raw = request.body
+    header = request.headers.get("X-OpenTrain-Signature", "")
+    if signatures.parse(header) is None:
+        return _refuse("missing or malformed signature")
+    fingerprint = _sender(raw, header)
+    if fingerprint is None:
+        return _refuse("signature does not match, or is older than 5 minutes")
+    delivery_id = request.headers.get("X-OpenTrain-Delivery", "").strip()[:200]
+    if not delivery_id:
+        return _refuse("missing X-OpenTrain-Delivery")
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return _refuse("body is not JSON")
+    account = sync.account_for(fingerprint) if fingerprint else None
+    try:
+        with transaction.atomic():
+            Delivery.objects.create(
+                delivery_id=delivery_id,
+                account=account,
+                event_type=request.headers.get("X-OpenTrain-Event", "")[:80],
+                event=event if isinstance(event, dict) else {},
+            )
+    except IntegrityError:
+        logger.info("webhook duplicate", extra={"webhook_outcome": "duplicate"})
+        return JsonResponse({"received": True, "duplicate": True})
+    if fingerprint:
+        tasks.request_sync(fingerprint)
+    logger.info("webhook accepted", extra={"webhook_outcome": "accepted"})
+    return JsonResponse({"received": True}, status=202)

@@ -1,0 +1,20 @@
+"""Running the sync in the test process, as the worker would: over real HTTP to the sandbox."""
+
+from dashboard import services
+from dashboard.mirror import sync
+from dashboard.mirror.models import Account
+from sandbox import demo
+
+
+def sync_account(key: str = demo.OWNER, *, full: bool = True) -> Account:
+    """Bring one demo account's mirror up to date now; returns its mirror account."""
+    spec = demo.ACCOUNTS[key]
+    account = sync.account_for(services.token_fingerprint(spec["token"]), spec["name"])
+    sync.sync_account(account, spec["token"], full=full)
+    account.refresh_from_db()
+    return account
+
+
+def sync_all(*, full: bool = True) -> None:
+    for key in demo.ACCOUNTS:
+        sync_account(key, full=full)

@@ -1,0 +1,65 @@
+"""Full reconciliation: the mirror equals what the sandbox answers, and doing it twice changes
+nothing."""
+
+from decimal import Decimal
+
+from dashboard.mirror.models import BudgetSnapshot, Contract, Milestone
+from sandbox import demo
+from sandbox.models import Account as Upstream
+from sandbox.models import Contract as UpstreamContract
+from sandbox.models import Milestone as UpstreamMilestone
+from tests.mirror_helpers import sync_account
+
+
+def test_a_full_sync_mirrors_every_contract_with_its_budget_and_milestones(sandbox, db):
+    account = sync_account(demo.OWNER)
+
+    upstream = UpstreamContract.objects.filter(account__key=demo.OWNER)
+    mirrored = Contract.objects.filter(account=account)
+    assert sorted(mirrored.values_list("contract_id", flat=True)) == sorted(
+        upstream.values_list("id", flat=True)
+    )
+    assert all(row.has_budget and row.budget_state for row in mirrored)
+    assert Milestone.objects.filter(contract__account=account).count() == (
+        UpstreamMilestone.objects.filter(contract__account__key=demo.OWNER)
+        .exclude(status__in=UpstreamMilestone.HIDDEN)
+        .count()
+    )
+    assert account.synced_at is not None and account.error == ""
+
+
+def test_syncing_twice_creates_no_duplicate_rows_and_no_new_budget_history(sandbox, db):
+    sync_account(demo.OWNER)
+    counts = (Contract.objects.count(), Milestone.objects.count(), BudgetSnapshot.objects.count())
+
+    sync_account(demo.OWNER)
+
+    assert (
+        Contract.objects.count(),
+        Milestone.objects.count(),
+        BudgetSnapshot.objects.count(),
+    ) == (counts)
+
+
+def test_a_contract_read_keeps_money_exact(sandbox, db):
+    account = sync_account(demo.OWNER)
+
+    row = Contract.objects.get(
+        account=account, contract_id=demo.contract_id(demo.OWNER, "label_007")
+    )
+
+    assert row.rate_usd == Decimal("0.07")
+    assert row.as_result().rate_usd == Decimal("0.07")
+
+
+def test_a_failed_sync_is_recorded_in_words_and_keeps_the_mirror(sandbox, db):
+    account = sync_account(demo.OWNER)
+    before = Contract.objects.filter(account=account).count()
+    Upstream.objects.filter(key=demo.OWNER).update(fault="GET:500")
+
+    account = sync_account(demo.OWNER)
+
+    assert "OpenTrain" in account.error
+    assert account.error_request_id
+    assert Contract.objects.filter(account=account).count() == before
+    assert account.synced_at is not None
