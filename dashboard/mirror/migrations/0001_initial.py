@@ -7,154 +7,292 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fingerprint', models.CharField(max_length=64, unique=True)),
-                ('label', models.CharField(blank=True, max_length=200)),
-                ('cursor', models.CharField(blank=True, max_length=500)),
-                ('version', models.PositiveBigIntegerField(default=0)),
-                ('synced_at', models.DateTimeField(blank=True, help_text='Last successful sync.', null=True)),
-                ('full_synced_at', models.DateTimeField(blank=True, null=True)),
-                ('attempted_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, help_text='Why the last sync failed, in words.')),
-                ('error_request_id', models.CharField(blank=True, max_length=100)),
-                ('access', models.JSONField(blank=True, default=dict)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('lease_owner', models.CharField(blank=True, max_length=64)),
-                ('dirty', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fingerprint", models.CharField(max_length=64, unique=True)),
+                ("label", models.CharField(blank=True, max_length=200)),
+                ("cursor", models.CharField(blank=True, max_length=500)),
+                ("version", models.PositiveBigIntegerField(default=0)),
+                (
+                    "synced_at",
+                    models.DateTimeField(blank=True, help_text="Last successful sync.", null=True),
+                ),
+                ("full_synced_at", models.DateTimeField(blank=True, null=True)),
+                ("attempted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "error",
+                    models.TextField(blank=True, help_text="Why the last sync failed, in words."),
+                ),
+                ("error_request_id", models.CharField(blank=True, max_length=100)),
+                ("access", models.JSONField(blank=True, default=dict)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("lease_owner", models.CharField(blank=True, max_length=64)),
+                ("dirty", models.BooleanField(default=False)),
             ],
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contract_id', models.CharField(max_length=200)),
-                ('title', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(blank=True, max_length=40)),
-                ('payment_type', models.CharField(blank=True, max_length=40)),
-                ('rate_usd', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True)),
-                ('estimated_total_usd', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('freelancer_name', models.CharField(blank=True, max_length=200)),
-                ('freelancer_country', models.CharField(blank=True, max_length=100)),
-                ('search_text', models.TextField(blank=True)),
-                ('budget_state', models.CharField(blank=True, max_length=20)),
-                ('consumed_fraction', models.DecimalField(blank=True, decimal_places=4, max_digits=9, null=True)),
-                ('remaining_volume', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
-                ('upstream_created_at', models.DateTimeField(blank=True, null=True)),
-                ('upstream_updated', models.CharField(blank=True, help_text='updatedAt as sent.', max_length=40)),
-                ('has_budget', models.BooleanField(default=False, help_text='Read from GET /contracts/{id}.')),
-                ('data', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('synced_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contracts', to='mirror.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("contract_id", models.CharField(max_length=200)),
+                ("title", models.CharField(blank=True, max_length=500)),
+                ("status", models.CharField(blank=True, max_length=40)),
+                ("payment_type", models.CharField(blank=True, max_length=40)),
+                (
+                    "rate_usd",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True),
+                ),
+                (
+                    "estimated_total_usd",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                ("freelancer_name", models.CharField(blank=True, max_length=200)),
+                ("freelancer_country", models.CharField(blank=True, max_length=100)),
+                ("search_text", models.TextField(blank=True)),
+                ("budget_state", models.CharField(blank=True, max_length=20)),
+                (
+                    "consumed_fraction",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=9, null=True),
+                ),
+                (
+                    "remaining_volume",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
+                ),
+                ("upstream_created_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "upstream_updated",
+                    models.CharField(blank=True, help_text="updatedAt as sent.", max_length=40),
+                ),
+                (
+                    "has_budget",
+                    models.BooleanField(default=False, help_text="Read from GET /contracts/{id}."),
+                ),
+                (
+                    "data",
+                    models.JSONField(
+                        default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder
+                    ),
+                ),
+                ("synced_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contracts",
+                        to="mirror.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='BudgetSnapshot',
+            name="BudgetSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('observed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('state', models.CharField(blank=True, max_length=20)),
-                ('funded_volume', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
-                ('consumed_volume', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
-                ('consumed_fraction', models.DecimalField(blank=True, decimal_places=4, max_digits=9, null=True)),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budget_history', to='mirror.contract')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("observed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("state", models.CharField(blank=True, max_length=20)),
+                (
+                    "funded_volume",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
+                ),
+                (
+                    "consumed_volume",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
+                ),
+                (
+                    "consumed_fraction",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=9, null=True),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budget_history",
+                        to="mirror.contract",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['contract', 'observed_at', 'id'],
+                "ordering": ["contract", "observed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delivery_id', models.CharField(max_length=200, unique=True)),
-                ('event_type', models.CharField(blank=True, max_length=80)),
-                ('event', models.JSONField(default=dict)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('account', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to='mirror.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("delivery_id", models.CharField(max_length=200, unique=True)),
+                ("event_type", models.CharField(blank=True, max_length=80)),
+                ("event", models.JSONField(default=dict)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, to="mirror.account"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('milestone_id', models.CharField(max_length=200)),
-                ('number', models.IntegerField(blank=True, null=True)),
-                ('name', models.CharField(blank=True, max_length=500)),
-                ('status', models.CharField(blank=True, max_length=40)),
-                ('amount_usd', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('volume', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
-                ('due_date', models.DateTimeField(blank=True, null=True)),
-                ('needs_review', models.BooleanField(default=False)),
-                ('pending_approval', models.BooleanField(default=False)),
-                ('upstream_created_at', models.DateTimeField(blank=True, null=True)),
-                ('data', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestone_rows', to='mirror.contract')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("milestone_id", models.CharField(max_length=200)),
+                ("number", models.IntegerField(blank=True, null=True)),
+                ("name", models.CharField(blank=True, max_length=500)),
+                ("status", models.CharField(blank=True, max_length=40)),
+                (
+                    "amount_usd",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "volume",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
+                ),
+                ("due_date", models.DateTimeField(blank=True, null=True)),
+                ("needs_review", models.BooleanField(default=False)),
+                ("pending_approval", models.BooleanField(default=False)),
+                ("upstream_created_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "data",
+                    models.JSONField(
+                        default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestone_rows",
+                        to="mirror.contract",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['number', 'upstream_created_at'],
+                "ordering": ["number", "upstream_created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PendingPayment',
+            name="PendingPayment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payment_id', models.CharField(max_length=200)),
-                ('status', models.CharField(blank=True, max_length=40)),
-                ('amount_usd', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('milestone_id', models.CharField(blank=True, max_length=200)),
-                ('job_title', models.CharField(blank=True, max_length=500)),
-                ('upstream_created_at', models.DateTimeField(blank=True, null=True)),
-                ('data', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pending_payments', to='mirror.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payment_id", models.CharField(max_length=200)),
+                ("status", models.CharField(blank=True, max_length=40)),
+                (
+                    "amount_usd",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                ("milestone_id", models.CharField(blank=True, max_length=200)),
+                ("job_title", models.CharField(blank=True, max_length=500)),
+                ("upstream_created_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "data",
+                    models.JSONField(
+                        default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pending_payments",
+                        to="mirror.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WebhookSubscription',
+            name="WebhookSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('webhook_id', models.CharField(max_length=200, unique=True)),
-                ('url', models.URLField(max_length=2048)),
-                ('secret', models.CharField(max_length=200)),
-                ('event_types', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhooks', to='mirror.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("webhook_id", models.CharField(max_length=200, unique=True)),
+                ("url", models.URLField(max_length=2048)),
+                ("secret", models.CharField(max_length=200)),
+                ("event_types", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhooks",
+                        to="mirror.account",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['account', '-upstream_created_at'], name='mirror_contract_newest'),
+            model_name="contract",
+            index=models.Index(
+                fields=["account", "-upstream_created_at"], name="mirror_contract_newest"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['account', 'status'], name='mirror_contract_status'),
+            model_name="contract",
+            index=models.Index(fields=["account", "status"], name="mirror_contract_status"),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.UniqueConstraint(fields=('account', 'contract_id'), name='mirror_contract_once'),
+            model_name="contract",
+            constraint=models.UniqueConstraint(
+                fields=("account", "contract_id"), name="mirror_contract_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='budgetsnapshot',
-            index=models.Index(fields=['contract', 'observed_at'], name='mirror_budget_when'),
+            model_name="budgetsnapshot",
+            index=models.Index(fields=["contract", "observed_at"], name="mirror_budget_when"),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.UniqueConstraint(fields=('contract', 'milestone_id'), name='mirror_milestone_once'),
+            model_name="milestone",
+            constraint=models.UniqueConstraint(
+                fields=("contract", "milestone_id"), name="mirror_milestone_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pendingpayment',
-            constraint=models.UniqueConstraint(fields=('account', 'payment_id'), name='mirror_payment_once'),
+            model_name="pendingpayment",
+            constraint=models.UniqueConstraint(
+                fields=("account", "payment_id"), name="mirror_payment_once"
+            ),
         ),
     ]
