@@ -22,6 +22,21 @@ def sync_account(fingerprint: str) -> str:
     return "synced" if ran else "another worker is on it"
 
 
+@task()
+def sync_everything() -> int:
+    """Queue a sync of every account the dashboard acts for (finding them may need HTTP)."""
+    return request_sync_all()
+
+
+def request_sync_everywhere() -> None:
+    """Queue `sync_everything` unless it is already waiting (for the web process: no HTTP)."""
+    waiting = DBTaskResult.objects.filter(
+        status="READY", task_path=sync_everything.module_path
+    ).exists()
+    if not waiting:
+        sync_everything.enqueue()
+
+
 def request_sync(fingerprint: str) -> bool:
     """Queue a sync of this account unless one is already waiting; True when one was queued."""
     waiting = DBTaskResult.objects.filter(
