@@ -42,11 +42,20 @@ install: $(BIN)/.installed .env
 	@echo "SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .env
 	@echo "Wrote .env with a new SECRET_KEY (see .env.example for every setting)."
 
+# The web server and the sync worker (the Procfile's two processes) together; Ctrl-C stops both.
+# On the sandbox (no OT_API_TOKEN) the worker first registers the sandbox's webhook to this server.
+WEBHOOK_URL := http://127.0.0.1:$(PORT)/webhooks/opentrain/
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_sandbox
+	@if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
+	  $(BIN)/python manage.py seed_sandbox; fi
 	$(BIN)/python manage.py ensure_local_user
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@register=""; if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
+	  register="--register-webhook $(WEBHOOK_URL)"; fi; \
+	trap 'kill 0' INT TERM; \
+	$(BIN)/python manage.py sync_worker $$register & \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
+	wait
 
 lint: install
 	$(BIN)/ruff check .

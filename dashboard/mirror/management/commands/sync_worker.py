@@ -10,7 +10,7 @@ import threading
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from dashboard.mirror import tasks
@@ -23,10 +23,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=0.2, help="Queue poll, seconds.")
+        parser.add_argument(
+            "--register-webhook",
+            metavar="URL",
+            default="",
+            help="First register URL as the account's webhook (make run: the sandbox's).",
+        )
 
     def handle(self, *args, **options):
         stop = threading.Event()
-        ticker = threading.Thread(target=self._tick, args=(stop,), daemon=True, name="sync-ticker")
+        ticker = threading.Thread(
+            target=self._tick,
+            args=(stop, options["register_webhook"]),
+            daemon=True,
+            name="sync-ticker",
+        )
         ticker.start()
         try:
             call_command(
@@ -39,7 +50,25 @@ class Command(BaseCommand):
         finally:
             stop.set()
 
-    def _tick(self, stop: threading.Event) -> None:
+    def _register(self, stop: threading.Event, url: str) -> None:
+        """Register the webhook once the web server answers (it may still be starting)."""
+        for _ in range(30):
+            try:
+                call_command("opentrain_webhooks", "register", url, stdout=self.stdout)
+                return
+            except CommandError as error:
+                if "No OpenTrain account" not in str(error):
+                    self.stderr.write(f"Webhook not registered: {error}")
+                    return
+            finally:
+                close_old_connections()
+            if stop.wait(1):
+                return
+        self.stderr.write("Webhook not registered: the dashboard did not answer.")
+
+    def _tick(self, stop: threading.Event, register_url: str) -> None:
+        if register_url:
+            self._register(stop, register_url)
         while not stop.is_set():
             try:
                 tasks.request_sync_all()
