@@ -29,7 +29,7 @@ EVENT = {
 
 
 def signed(body: bytes, secret: str = SECRET, at: int | None = None) -> str:
-    """Sign as OpenTrain documents it, written out here rather than taken from the code under test."""
+    """Sign as OpenTrain documents it, written out here, not taken from the code under test."""
     t = int(time.time()) if at is None else at
     digest = hmac.new(secret.encode(), f"{t}.{body.decode()}".encode(), hashlib.sha256)
     return f"t={t},v1={digest.hexdigest()}"
