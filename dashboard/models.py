@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
+from dashboard import metrics
 from dashboard.opentrain.vocabulary import APPROVAL_TERMINAL, parse_timestamp
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class SubmissionQuerySet(models.QuerySet):
         milestone re-read the contract before sending. Returns how many were settled."""
         settled = self.abandoned().update(completed_at=timezone.now(), **Submission.ABANDONED)
         if settled:
+            metrics.record_submissions(Submission.State.UNKNOWN, settled)
             logger.warning("%d submission(s) left sending by a stopped worker: unknown", settled)
         return settled
 
@@ -131,6 +133,7 @@ class Submission(models.Model):
         self.state = state
         self.completed_at = timezone.now()
         self.save()
+        metrics.record_submissions(state)
 
     def adopt(self, milestone: opentrain.Milestone) -> None:
         """The milestone this submission created (answered, or found on the contract later)."""

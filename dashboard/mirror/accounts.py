@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from dashboard import demo_accounts, services
+from dashboard.mirror.models import Account
 from dashboard.opentrain import OpenTrainError
 
 
@@ -34,3 +35,13 @@ def known() -> list[Known]:
 
 def by_fingerprint(fingerprint: str) -> Known | None:
     return next((k for k in known() if k.fingerprint == fingerprint), None)
+
+
+def followed():
+    """The mirror's rows of the accounts the dashboard acts for, without HTTP: in production only
+    OT_API_TOKEN's (an older token's rows stop counting once it is replaced); in the sandbox, all.
+    """
+    rows = Account.objects.all()
+    if not demo_accounts.sandbox_mode():
+        rows = rows.filter(fingerprint=services.token_fingerprint(settings.OT_API_TOKEN))
+    return rows

@@ -15,7 +15,7 @@ import uuid
 from django.conf import settings
 from django.utils import timezone
 
-from dashboard import approvals, opentrain
+from dashboard import approvals, metrics, opentrain
 from dashboard.mirror import store
 from dashboard.mirror.models import Account
 from dashboard.opentrain import OpenTrainError
@@ -117,6 +117,7 @@ def follow_updates(account: Account, token: str, *, since=None) -> bool:
             changed = refresh_contract(account, token, contract_id) or changed
         for approval_id in approval_ids:
             changed = refresh_approval(account, token, approval_id) or changed
+        metrics.record_events(len(page.events))
         if page.next_cursor and page.next_cursor != account.cursor:
             account.save_cursor(page.next_cursor)
         if not page.has_more or not page.events:

@@ -13,6 +13,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from dashboard import metrics
 from dashboard.mirror import signatures, sync, tasks
 from dashboard.mirror.models import Delivery, WebhookSubscription
 
@@ -21,6 +22,7 @@ logger = logging.getLogger("dashboard.webhooks")
 
 def _refuse(reason: str) -> JsonResponse:
     logger.warning("webhook refused: %s", reason, extra={"webhook_outcome": "refused"})
+    metrics.record_webhook("refused")
     return JsonResponse({"error": reason}, status=400)
 
 
@@ -63,10 +65,12 @@ def receive(request):
             )
     except IntegrityError:
         logger.info("webhook duplicate", extra={"webhook_outcome": "duplicate"})
+        metrics.record_webhook("duplicate")
         return JsonResponse({"received": True, "duplicate": True})
     if fingerprint:
         tasks.request_sync(fingerprint)
     else:
         tasks.request_sync_everywhere()
     logger.info("webhook accepted", extra={"webhook_outcome": "accepted"})
+    metrics.record_webhook("accepted")
     return JsonResponse({"received": True}, status=202)

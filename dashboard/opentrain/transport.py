@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import httpx
 from django.conf import settings
 
+from dashboard import metrics
 from dashboard.opentrain.errors import OpenTrainError
 
 logger = logging.getLogger("dashboard.opentrain")
@@ -120,6 +121,15 @@ def request(method: str, path: str, token: str, payload: dict | None = None) -> 
 
     `path` is relative to `OT_API_BASE_URL`, IDs already encoded; an empty token sends none.
     """
+    try:
+        return _send(method, path, token, payload)
+    except OpenTrainError as error:
+        if error.ambiguous:
+            metrics.record_ambiguous(method, path)
+        raise
+
+
+def _send(method: str, path: str, token: str, payload: dict | None) -> Reply:
     url = settings.OT_API_BASE_URL + path
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     attempts = GET_ATTEMPTS if method == "GET" else 1
@@ -187,6 +197,7 @@ def _log(
     # The route keeps the IDs (they name what was asked for) but never a query string's values.
     route = path.partition("?")[0]
     ms = (time.monotonic() - started) * 1000
+    metrics.record_upstream(method, route, status, ms / 1000, attempt)
     logger.info(
         "opentrain %s %s -> %s in %.0f ms%s",
         method,

@@ -55,3 +55,33 @@ def parse_timestamp(value: str | None) -> datetime | None:
         return parse_datetime(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+# The fixed words of the API's paths; any other segment is an ID (or something unknown), which
+# `route_template` replaces so that metrics count `/contracts/{id}`, never one label per contract.
+ROUTE_WORDS = frozenset(
+    {
+        "_sandbox",
+        "accounts",
+        "approvals",
+        "approve",
+        "auth",
+        "capabilities",
+        "contracts",
+        "end",
+        "fund",
+        "job-drafts",
+        "me",
+        "milestones",
+        "payments",
+        "pending",
+        "updates",
+        "webhooks",
+    }
+)
+
+
+def route_template(path: str) -> str:
+    """`/contracts/ctr_1/milestones?x=1` -> `/contracts/{id}/milestones`: no IDs, no query."""
+    segments = path.partition("?")[0].split("/")
+    return "/".join(s if not s or s in ROUTE_WORDS else "{id}" for s in segments)
