@@ -24,7 +24,18 @@ control_socket_disable = not control_socket
 # query string (%(U)s, not %(r)s): nothing a URL carries reaches the log.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# The last field is the dashboard's request ID (X-Request-ID), as in the application's own lines.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 
 # Behind a load balancer that sets X-Forwarded-Proto (see SECURE_HTTPS); list its address here.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Metrics from every worker add up when PROMETHEUS_MULTIPROC_DIR names an empty directory, writable
+# by the server and emptied before each start (README "Running it in production"). A worker that
+# exits leaves its counters there; this marks its live gauges dead.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+
+    def child_exit(server, worker):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

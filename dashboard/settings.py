@@ -271,3 +271,25 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- Operations: probes, metrics, request IDs (README "Running it in production") --------------
+# /readyz answers 503 "sync" once an account's last successful sync is older than this; 0 leaves
+# the sync out of readiness. Default: three missed full reconciliations.
+OT_READY_SYNC_SECONDS = _read("OT_READY_SYNC_SECONDS", env.float, default=3 * OT_SYNC_FULL_SECONDS)
+if OT_READY_SYNC_SECONDS < 0:
+    raise ImproperlyConfigured("Environment variable OT_READY_SYNC_SECONDS must be 0 or more.")
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
+METRICS_TOKEN = _read("METRICS_TOKEN", env.str, default="")
+# A load balancer probes over plain http; everything else still moves to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# First, so every log line of a request carries its ID (`request_id`), sent back as X-Request-ID.
+# A client's own X-Request-ID is not trusted: the ID is always made here.
+MIDDLEWARE = [
+    "log_request_id.middleware.RequestIDMiddleware",
+    "dashboard.metrics.RequestMetricsMiddleware",
+    *MIDDLEWARE,
+]
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+NO_REQUEST_ID = "-"  # lines outside a request (the worker, start-up)
+LOGGING["filters"] = {"request_id": {"()": "log_request_id.filters.RequestIDFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["request_id"]

@@ -12,6 +12,7 @@ from dashboard.views import (
     contracts,
     handoffs,
     milestones,
+    ops,
 )
 
 urlpatterns = [
@@ -43,6 +44,10 @@ urlpatterns = [
     path("approvals/<str:approval_id>/row/", approvals.approval_row, name="approval_row"),
     # Sync: OpenTrain's webhooks (signed, no sign-in)
     path("webhooks/opentrain/", mirror_views.receive, name="opentrain_webhook"),
+    # For load balancers and Prometheus (no sign-in; /metrics needs METRICS_TOKEN)
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
     # Sandbox demo accounts
     path("sandbox-account/", demo_accounts.switch_sandbox_account, name="switch_sandbox_account"),
 ]
