@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -292,4 +293,6 @@ MIDDLEWARE = [
 REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
 NO_REQUEST_ID = "-"  # lines outside a request (the worker, start-up)
 LOGGING["filters"] = {"request_id": {"()": "log_request_id.filters.RequestIDFilter"}}
+# Django attaches the request to its own lines (django.request); its repr carries the query string.
+LOGGING["formatters"]["json"]["reserved_attrs"] = [*RESERVED_ATTRS, "request"]
 LOGGING["handlers"]["console"]["filters"] = ["request_id"]
