@@ -27,7 +27,9 @@ SAMPLES = {
 }
 CONVERTER_SAMPLES = {"int": "1", "slug": "sample", "uuid": str(uuid.uuid4()), "path": "a/b"}
 # Open to anyone: the sign-in page, and the sandbox API, which answers to bearer tokens instead.
-PUBLIC = {"login"}
+# Also the load balancer's probes, Prometheus' /metrics (a bearer token of its own) and
+# OpenTrain's webhook (a signature instead): each is checked below and in its own tests.
+PUBLIC = {"login", "healthz", "readyz", "metrics", "opentrain_webhook"}
 # Views that take a POST from any signed-in person: signing out, picking a sandbox demo account,
 # and the home page (unnamed), which redirects any method to the list.
 ANYONE_MAY_POST = {"logout", "switch_sandbox_account", ""}
@@ -99,6 +101,19 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, db, path, name):
 
 def test_the_sign_in_page_is_open(client, db):
     assert client.get("/accounts/login/").status_code == 200
+
+
+def test_the_other_open_urls_answer_without_the_sign_in_form_and_reveal_nothing(
+    client, db, settings
+):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/healthz").content == b"ok"
+    assert client.get("/readyz").content == b"ready"
+    assert client.get("/metrics").status_code == 404
+    refused = client.post("/webhooks/opentrain/", b"{}", content_type="application/json")
+    assert refused.status_code == 400
+    for response in (client.get("/metrics"), refused):
+        assert "Location" not in response
 
 
 @pytest.mark.parametrize(("path", "name"), SANDBOX_API)
