@@ -96,6 +96,19 @@ def _on(server, signed_in):
     return httpx.Client(base_url=server.url, timeout=30, cookies=signed_in.cookies)
 
 
+@pytest.mark.parametrize("name", ["a", "b"])
+def test_each_server_is_live_and_ready_on_the_shared_database_and_cache(servers, name):
+    # What the load balancer asks, without signing in: PostgreSQL and Redis both answer.
+    server = servers[name]
+
+    live = httpx.get(f"{server.url}/healthz", timeout=30)
+    ready = httpx.get(f"{server.url}/readyz", timeout=30)
+
+    assert (live.status_code, live.text) == (200, "ok")
+    assert (ready.status_code, ready.text) == (200, "ready")
+    assert ready.headers["X-Request-ID"] != live.headers["X-Request-ID"]
+
+
 def test_a_session_started_on_one_server_works_on_the_other(servers):
     on_a = _sign_in(servers["a"])
 
