@@ -1,0 +1,162 @@
+"""Signed webhook deliveries, sent by a small in-process queue that never blocks an API request.
+
+The queue is the `Delivery` table: `Event.record` writes one row per subscribed webhook in the
+event's transaction, and after the commit `wake()` nudges this process's delivery thread. The
+thread (or `manage.py sandbox_deliver`, after a restart) sends whatever is due. A sender claims
+a row by moving its `next_attempt_at` forward first, so two processes never send the same try.
+
+Retries follow OpenTrain's documented policy scaled from minutes to seconds: 5 attempts, waiting
+1, 5, 30 and 120 s between them (the SANDBOX_WEBHOOK_BACKOFF setting); a webhook is disabled
+after 10 consecutive failed attempts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import httpx
+from django.conf import settings
+from django.db.models import F, Min
+from django.utils import timezone
+
+from .api.serializers import event_json
+from .models import Delivery, Event, Webhook
+
+logger = logging.getLogger("sandbox")
+
+BACKOFF = (1, 5, 30, 120)
+TIMEOUT = httpx.Timeout(5.0)
+# A claimed delivery is left alone by other senders for this long (longer than one attempt).
+LEASE = timedelta(seconds=60)
+IDLE_SECONDS = 30.0
+USER_AGENT = "OpenTrain-Webhooks/1.0"
+
+
+def backoff() -> tuple[float, ...]:
+    return tuple(getattr(settings, "SANDBOX_WEBHOOK_BACKOFF", BACKOFF))
+
+
+def body_of(event: Event) -> bytes:
+    """The exact bytes sent (and signed) for an event: the same on every attempt."""
+    return json.dumps(event_json(event), separators=(",", ":")).encode()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def send_due() -> int:
+    """Send every delivery that is due now; return how many attempts were made."""
+    attempts = 0
+    while True:
+        now = timezone.now()
+        due = list(
+            Delivery.objects.filter(next_attempt_at__lte=now, webhook__status=Webhook.ACTIVE)
+            .select_related("webhook", "event")
+            .order_by("next_attempt_at", "event_id")[:50]
+        )
+        if not due:
+            return attempts
+        for delivery in due:
+            claimed = Delivery.objects.filter(
+                pk=delivery.pk, next_attempt_at=delivery.next_attempt_at
+            ).update(next_attempt_at=now + LEASE)
+            if claimed:
+                attempt(delivery)
+                attempts += 1
+
+
+def attempt(delivery: Delivery) -> bool:
+    """POST one delivery, signed with a fresh timestamp, and record how it went."""
+    hook, body = delivery.webhook, body_of(delivery.event)
+    stamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-OpenTrain-Event": delivery.event.type,
+        "X-OpenTrain-Delivery": delivery.delivery_id,
+        "X-OpenTrain-Signature": signature(hook.secret, stamp, body),
+    }
+    status, error = None, ""
+    try:
+        response = httpx.post(hook.url, content=body, headers=headers, timeout=TIMEOUT)
+        status = response.status_code
+        if not response.is_success:
+            error = f"The receiver answered HTTP {status}."
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    _record(delivery, status, error)
+    return not error
+
+
+def _record(delivery: Delivery, status: int | None, error: str) -> None:
+    now = timezone.now()
+    attempts = delivery.attempts + 1
+    hooks = Webhook.objects.filter(pk=delivery.webhook_id)
+    if not error:
+        next_at, delivered_at = None, now
+        hooks.update(consecutive_failures=0)
+    else:
+        steps = backoff()
+        delivered_at = None
+        next_at = None
+        if attempts < Delivery.MAX_ATTEMPTS:
+            next_at = now + timedelta(seconds=steps[min(attempts, len(steps)) - 1])
+        hooks.update(consecutive_failures=F("consecutive_failures") + 1)
+        hooks.filter(status=Webhook.ACTIVE, consecutive_failures__gte=Webhook.DISABLE_AFTER).update(
+            status=Webhook.DISABLED,
+            disabled_at=now,
+            disabled_reason=f"{Webhook.DISABLE_AFTER} consecutive delivery failures",
+        )
+        logger.info("webhook delivery %s failed: %s", delivery.delivery_id, error)
+    # An update, not save(): the webhook may have been deleted while we sent.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        attempts=attempts,
+        last_status=status,
+        last_error=error[:300],
+        next_attempt_at=next_at,
+        delivered_at=delivered_at,
+    )
+
+
+def seconds_to_next_due() -> float | None:
+    soonest = Delivery.objects.filter(
+        next_attempt_at__isnull=False, webhook__status=Webhook.ACTIVE
+    ).aggregate(at=Min("next_attempt_at"))["at"]
+    if soonest is None:
+        return None
+    return max((soonest - timezone.now()).total_seconds(), 0.0)
+
+
+_wakeup = threading.Event()
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+
+
+def wake() -> None:
+    """Have this process's delivery thread send what is due now, starting it if needed."""
+    global _thread
+    with _lock:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_run, name="sandbox-webhooks", daemon=True)
+            _thread.start()
+    _wakeup.set()
+
+
+def _run() -> None:
+    while True:
+        _wakeup.clear()
+        try:
+            send_due()
+            wait = seconds_to_next_due()
+        except Exception:
+            logger.exception("sandbox webhook deliveries failed; trying again shortly")
+            wait = 1.0
+        _wakeup.wait(IDLE_SECONDS if wait is None else min(wait, IDLE_SECONDS))
