@@ -28,10 +28,10 @@ def log_usage(contract_id: str, volume: Decimal) -> dict:
         contract = Contract.objects.select_for_update().filter(id=contract_id).first()
         if contract is None:
             raise UsageError(f"No sandbox contract with the id {contract_id!r}.")
-        if contract.payment_type == Contract.FIXED_PRICE:
-            raise UsageError("Fixed-price contracts have no usage budget.")
         if not contract.is_active:
             raise UsageError("This contract has ended.")
+        if contract.payment_type == Contract.FIXED_PRICE:
+            raise UsageError("Fixed-price contracts have no usage budget.")
         if volume <= 0:
             raise UsageError("The volume must be positive.")
         before = budget_json(contract)
