@@ -174,13 +174,20 @@ def _run() -> None:
         # holds a table lock that fails the live server's writes at once (no busy timeout).
         # Reading uncommitted rows takes no such lock; this thread retries its own writes.
         connection.cursor().execute("PRAGMA read_uncommitted = 1")
+    failures = 0
     while True:
         _wakeup.clear()
         try:
             send_due()
             wait = seconds_to_next_due()
+            failures = 0
         except Exception:
             logger.exception("sandbox webhook deliveries failed; trying again shortly")
-            wait = 0.1
-        close_old_connections()
+            failures += 1
+            wait = min(0.1 * 2**failures, IDLE_SECONDS)
+        finally:
+            try:
+                close_old_connections()
+            except Exception:
+                logger.exception("sandbox webhook deliveries could not close a connection")
         _wakeup.wait(IDLE_SECONDS if wait is None else min(wait, IDLE_SECONDS))
