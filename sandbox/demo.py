@@ -27,6 +27,7 @@ ALL_SCOPES = [
     "payments:write",
     "team:read",
     "team:write",
+    "webhooks:manage",
 ]
 PRE_CLAIM_SCOPES = [
     "jobs:read",
@@ -56,17 +57,19 @@ ACCOUNTS = {
     },
     READONLY: {
         "name": "Read-only token (no payments:write)",
-        "description": "The token can read contracts but lacks payments:write.",
+        "description": "The token can read contracts but lacks payments:write and webhooks:manage.",
         "token": READONLY_TOKEN,
-        "scopes": [s for s in ALL_SCOPES if s != "payments:write"],
+        "scopes": [s for s in ALL_SCOPES if s not in ("payments:write", "webhooks:manage")],
         "owner": ("ops@readonly.example", "Ravi", "Patel"),
     },
     NOFEATURE: {
         "name": "Payments writes switched off",
-        "description": "The public_api_payments_write feature is off for this account.",
+        "description": "The public_api_payments_write and public_api_webhooks features are off "
+        "for this account.",
         "token": NOFEATURE_TOKEN,
         "scopes": ALL_SCOPES,
         "payments_write_enabled": False,
+        "webhooks_enabled": False,
         "owner": ("lead@nofeature.example", "Ana", "Souza"),
     },
     NOBILLING: {

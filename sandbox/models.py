@@ -5,9 +5,10 @@ database integer ever reaches the API. Money is Decimal everywhere.
 """
 
 import secrets
+import time
 from datetime import timedelta
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 APPROVAL_LIFETIME = timedelta(hours=72)
@@ -31,6 +32,24 @@ def new_approval_id() -> str:
 
 def new_claim_token() -> str:
     return f"ot_cat_{secrets.token_urlsafe(18)}"
+
+
+def new_event_id() -> str:
+    # Time first, so ids sort in the order events happened (as OpenTrain's do), and stay unique
+    # across sandbox databases (a client may keep ids from an earlier one).
+    return f"evt_{time.time_ns():x}{secrets.token_hex(4)}"
+
+
+def new_webhook_id() -> str:
+    return new_id("wh")
+
+
+def new_webhook_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+def new_delivery_id() -> str:
+    return new_id("dlv")
 
 
 def new_organization_id() -> str:
@@ -57,6 +76,8 @@ class Account(models.Model):
     payments_write_enabled = models.BooleanField(default=True)
     # The `public_api_job_drafting` feature flag (gates the capabilities probe).
     job_drafting_enabled = models.BooleanField(default=True)
+    # The `public_api_webhooks` feature flag.
+    webhooks_enabled = models.BooleanField(default=True)
     has_payment_method = models.BooleanField(default=True)
     claim_token = models.CharField(max_length=80, unique=True, default=new_claim_token)
     # Fault injection for every API request made with this account's tokens; see faults.py.
@@ -210,6 +231,8 @@ class Approval(models.Model):
         Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="approvals"
     )
     token = models.ForeignKey(Token, on_delete=models.SET_NULL, null=True, blank=True)
+    # The invoice a funding or payout waits on: `payment.pending` and `GET /payments/pending`.
+    invoice_id = models.CharField(max_length=60, blank=True)
     expires_at = models.DateTimeField(default=approval_expiry)
     resolved_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
@@ -225,7 +248,139 @@ class Approval(models.Model):
         """A pending approval read after its expiry flips to expired on that read."""
         now = now or timezone.now()
         if self.status == self.PENDING and self.expires_at <= now:
-            self.status = self.EXPIRED
-            self.save(update_fields=["status"])
+            with transaction.atomic():
+                self.status = self.EXPIRED
+                self.save(update_fields=["status"])
+                self.record_resolution()
             return True
         return False
+
+    def record_resolution(self) -> None:
+        """`approval.confirmed` fires on every terminal state: confirmed, declined, expired."""
+        Event.record(
+            self.contract.account_id,
+            Event.APPROVAL_CONFIRMED,
+            resource_id=self.id,
+            job_id=self.contract.job_id,
+            data={"approvalId": self.id, "status": self.status},
+        )
+
+
+class Event(models.Model):
+    """One entry of an account's updates feed; the sequence orders the feed and its cursor."""
+
+    CONTRACT_CREATED = "contract.created"
+    CONTRACT_ENDED = "contract.ended"
+    MILESTONE_STATUS_CHANGED = "milestone.status_changed"
+    PAYMENT_PENDING = "payment.pending"
+    APPROVAL_CONFIRMED = "approval.confirmed"
+    BUDGET_STATE_CHANGED = "contract.budget_state_changed"
+    # Every documented type and the scope a token needs to read it.
+    READ_SCOPES = {
+        CONTRACT_CREATED: "payments:read",
+        CONTRACT_ENDED: "payments:read",
+        MILESTONE_STATUS_CHANGED: "payments:read",
+        PAYMENT_PENDING: "payments:read",
+        APPROVAL_CONFIRMED: "payments:read",
+        BUDGET_STATE_CHANGED: "payments:read",
+        "proposal.received": "proposals:read",
+        "proposal.status_changed": "proposals:read",
+        "message.received": "messages:read",
+    }
+
+    sequence = models.BigAutoField(primary_key=True)
+    event_id = models.CharField(max_length=60, unique=True, default=new_event_id)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=60)
+    created_at = models.DateTimeField(default=timezone.now)
+    resource_id = models.CharField(max_length=60)
+    job_id = models.CharField(max_length=60, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [models.Index(fields=["account", "sequence"], name="sandbox_event_feed")]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
+
+    @classmethod
+    def record(cls, account_id, type, *, resource_id, job_id="", data) -> "Event":
+        """Write an event and queue its deliveries, inside the caller's transaction.
+
+        The account row is locked first, so an account's events commit in sequence order and a
+        feed reader never skips one that commits late.
+        """
+        with transaction.atomic():
+            Account.objects.select_for_update().filter(pk=account_id).first()
+            event = cls.objects.create(
+                account_id=account_id,
+                type=type,
+                resource_id=resource_id,
+                job_id=job_id or "",
+                data=data,
+            )
+            hooks = [
+                hook
+                for hook in Webhook.objects.filter(account_id=account_id, status=Webhook.ACTIVE)
+                if type in hook.event_types
+            ]
+            Delivery.objects.bulk_create(
+                Delivery(webhook=hook, event=event, next_attempt_at=event.created_at)
+                for hook in hooks
+            )
+        if hooks:
+            from . import delivery  # here, not at the top: delivery imports these models
+
+            transaction.on_commit(delivery.wake)
+        return event
+
+
+class Webhook(models.Model):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+    STATUSES = [(ACTIVE, ACTIVE), (DISABLED, DISABLED)]
+    # Consecutive failed attempts (over all its deliveries) before a webhook is switched off.
+    DISABLE_AFTER = 10
+
+    id = models.CharField(primary_key=True, max_length=60, default=new_webhook_id)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=2048)
+    event_types = models.JSONField(default=list)
+    secret = models.CharField(max_length=100, default=new_webhook_secret)
+    status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.url} ({self.status})"
+
+
+class Delivery(models.Model):
+    """One event for one webhook: its attempts so far and when the next one is due."""
+
+    # Attempts in all: the first, then one after each back-off step.
+    MAX_ATTEMPTS = 5
+
+    delivery_id = models.CharField(max_length=60, unique=True, default=new_delivery_id)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    # Null once delivered or given up.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "event"], name="sandbox_delivery_once")
+        ]
+
+    def __str__(self):
+        return f"{self.delivery_id} ({self.attempts} attempts)"

@@ -9,7 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from . import events
+from .api.serializers import budget_json
 from .models import Account, Approval, Contract, Milestone, new_id
+from .usage import STEP, UsageError, log_usage
 
 
 @require_http_methods(["GET", "POST"])
@@ -66,6 +69,7 @@ def _resolve(approval_id: str, decision: str) -> str:
             item.status = Approval.DECLINED
         item.resolved_at = now
         item.save(update_fields=["status", "result", "resolved_at"])
+        item.record_resolution()
     return ""
 
 
@@ -76,14 +80,16 @@ def _carry_out(item: Approval, now) -> tuple[str, dict | None]:
         return "The contract has ended, so this can no longer be confirmed.", None
     if item.type == Approval.CONTRACT_END:
         contract.end(now)
+        events.contract_ended(contract)
         return "", {"contractEnded": True}
 
     milestone = Milestone.objects.select_for_update().get(pk=item.milestone_id)
+    budget_before = budget_json(contract)
     if item.type == Approval.MILESTONE_FUND:
         if milestone.status != Milestone.NOT_FUNDED:
             return f"The milestone is {milestone.status} now, so it cannot be funded.", None
         milestone.status = Milestone.ACTIVE_FUNDED
-        milestone.invoice_id = new_id("inv")
+        milestone.invoice_id = item.invoice_id or new_id("inv")
         result = {"invoiceId": milestone.invoice_id, "paymentIntentId": new_id("pi")}
     else:
         if milestone.status != Milestone.ACTIVE_FUNDED:
@@ -94,4 +100,32 @@ def _carry_out(item: Approval, now) -> tuple[str, dict | None]:
     milestone.save(update_fields=["status", "invoice_id", "pending_approval"])
     contract.updated_at = now
     contract.save(update_fields=["updated_at"])
+    events.milestone_status_changed(milestone)
+    # Funding raises the funded volume, which can lift a LOW or DEPLETED budget.
+    events.budget_state_changed(contract, budget_before)
     return "", result
+
+
+@require_http_methods(["GET", "POST"])
+def usage(request, contract_id):
+    contract = get_object_or_404(Contract.objects.select_related("account"), id=contract_id)
+    step = STEP.get(contract.payment_type)
+    problem = ""
+    if request.method == "POST":
+        try:
+            log_usage(contract.id, step or 0)
+            return redirect("sandbox:usage", contract_id=contract.id)
+        except UsageError as exc:
+            problem = str(exc)
+    others = Contract.objects.filter(account=contract.account, status=Contract.ACTIVE).exclude(
+        payment_type=Contract.FIXED_PRICE
+    )
+    context = {
+        "contract": contract,
+        "budget": budget_json(contract),
+        "step": step,
+        "unit": "hours" if contract.payment_type == Contract.PAY_PER_HOUR else "labels",
+        "others": others,
+        "problem": problem,
+    }
+    return render(request, "sandbox/usage.html", context)

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from . import pages
-from .api import endpoints
+from .api import endpoints, feed
 
 app_name = "sandbox"
 
@@ -27,10 +27,15 @@ urlpatterns = [
         name="api-approve",
     ),
     path(V1 + "approvals/<str:approval_id>", endpoints.approval_detail, name="api-approval"),
+    path(V1 + "updates", feed.updates, name="api-updates"),
+    path(V1 + "webhooks", feed.webhooks, name="api-webhooks"),
+    path(V1 + "webhooks/<str:webhook_id>", feed.webhook_detail, name="api-webhook"),
+    path(V1 + "payments/pending", feed.payments_pending, name="api-payments-pending"),
     path(V1 + "_sandbox/accounts", endpoints.sandbox_accounts, name="api-accounts"),
     # Anything else under the API answers the 404 envelope, not an HTML page.
     re_path(r"^api/public/v1/(?P<path>.*)$", endpoints.not_found, name="api-not-found"),
     path("claim/<str:token>/", pages.claim, name="claim"),
     path("approvals/<str:approval_id>/", pages.approval, name="approval"),
     path("billing/<str:organization_id>/", pages.billing, name="billing"),
+    path("contracts/<str:contract_id>/usage/", pages.usage, name="usage"),
 ]

@@ -12,6 +12,7 @@ from .envelope import ApiError, bearer
 
 PAYMENTS_WRITE_FEATURE = "public_api_payments_write"
 JOB_DRAFTING_FEATURE = "public_api_job_drafting"
+WEBHOOKS_FEATURE = "public_api_webhooks"
 
 
 def authenticate(request) -> Token:
@@ -36,6 +37,14 @@ def require_scope(token: Token, scope: str) -> None:
 def require_job_drafting(account: Account) -> None:
     if not account.job_drafting_enabled:
         raise _feature_off(JOB_DRAFTING_FEATURE)
+
+
+def require_webhooks(token: Token) -> Account:
+    """Scope, then the feature flag: what every webhook subscription call needs."""
+    require_scope(token, "webhooks:manage")
+    if not token.account.webhooks_enabled:
+        raise _feature_off(WEBHOOKS_FEATURE)
+    return token.account
 
 
 def require_payments_write(request, token: Token, action: str) -> Account:

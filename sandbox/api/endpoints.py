@@ -24,7 +24,8 @@ from django.db.models import Max
 from django.http import JsonResponse
 from django.urls import reverse
 
-from ..models import Account, Approval, Contract, Milestone
+from .. import events
+from ..models import Account, Approval, Contract, Milestone, new_id
 from .auth import (
     JOB_DRAFTING_FEATURE,
     authenticate,
@@ -130,7 +131,7 @@ def capabilities(request):
                 "team": True,
                 "paymentsWrite": account.payments_write_enabled,
                 "credits": False,
-                "webhooks": False,
+                "webhooks": account.webhooks_enabled,
             },
             "draft": {
                 "importFormats": ["markdown", "json"],
@@ -234,6 +235,7 @@ def _create_milestone(contract_id, account, fields, amount, volume) -> Milestone
                 )
                 contract.updated_at = milestone.created_at
                 contract.save(update_fields=["updated_at"])
+                events.milestone_status_changed(milestone)
                 return milestone
         except IntegrityError:
             continue
@@ -247,7 +249,15 @@ def _pending_approval(token, contract, milestone, kind) -> Approval:
     ).first()
     if existing is not None and not existing.expire_if_due():
         return existing
-    return Approval.objects.create(type=kind, contract=contract, milestone=milestone, token=token)
+    if kind == Approval.CONTRACT_END:
+        return Approval.objects.create(type=kind, contract=contract, token=token)
+    # Funding gets a new invoice; a payout waits on the invoice that funded the milestone.
+    invoice_id = new_id("inv") if kind == Approval.MILESTONE_FUND else milestone.invoice_id
+    approval = Approval.objects.create(
+        type=kind, contract=contract, milestone=milestone, token=token, invoice_id=invoice_id
+    )
+    events.payment_pending(approval)
+    return approval
 
 
 def _handoff(request, approval: Approval) -> JsonResponse:
@@ -314,6 +324,7 @@ def contract_end(request, contract_id):
         if not contract.milestones.filter(status=Milestone.ACTIVE_FUNDED).exists():
             # Nothing funded: no money moves, so it ends at once.
             contract.end()
+            events.contract_ended(contract)
             return JsonResponse({"ok": True, "contractId": contract.id, "status": "ended"})
         approval = _pending_approval(token, contract, None, Approval.CONTRACT_END)
     return _handoff(request, approval)

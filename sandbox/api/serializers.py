@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.urls import reverse
 
-from ..models import Approval, Contract, Milestone
+from ..models import Approval, Contract, Event, Milestone, Webhook
 
 
 def num(value: Decimal | int | None) -> int | float | None:
@@ -149,3 +149,47 @@ def approval_json(request, a: Approval) -> dict:
         "result": a.result,
         "createdAt": ts(a.created_at),
     }
+
+
+def event_json(e: Event) -> dict:
+    return {
+        "id": e.event_id,
+        "type": e.type,
+        "apiVersion": "v1",
+        "createdAt": ts(e.created_at),
+        "resourceId": e.resource_id,
+        "jobId": e.job_id or None,
+        "data": e.data,
+    }
+
+
+def webhook_json(w: Webhook) -> dict:
+    return {
+        "id": w.id,
+        "url": w.url,
+        "eventTypes": w.event_types,
+        "status": w.status,
+        "createdAt": ts(w.created_at),
+        "disabledAt": ts(w.disabled_at),
+        "disabledReason": w.disabled_reason or None,
+    }
+
+
+def pending_payment_json(a: Approval) -> dict:
+    """A pending funding or payout, as `GET /payments/pending` lists it (from its approval)."""
+    funding = a.type == Approval.MILESTONE_FUND
+    return {
+        "id": a.invoice_id,
+        "status": "PENDING_FUNDING" if funding else "PENDING_PAYOUT",
+        "invoiceKind": "FUNDING",
+        "viewerRole": "EMPLOYER",
+        "amountUsd": num(a.milestone.amount_usd),
+        "createdAt": ts(a.created_at),
+        "invoiceNumber": invoice_number(a.invoice_id),
+        "job": {"id": a.contract.job_id, "title": a.contract.title},
+        "milestone": {"id": a.milestone_id, "name": a.milestone.name},
+    }
+
+
+def invoice_number(invoice_id: str) -> str:
+    return "SBX-" + invoice_id.removeprefix("inv_")[:8].upper()

@@ -2,6 +2,8 @@
 
 import json
 
+import httpx
+import opentrain
 import pytest
 from django.core.management import call_command
 
@@ -64,3 +66,38 @@ def assert_envelope(response, status, code, **details):
     for key, value in details.items():
         assert body["details"][key] == value, body
     return body
+
+
+@pytest.fixture
+def live_api(sandbox):
+    """Call the sandbox API over real HTTP: `live_api("POST", "/webhooks", json={...})`."""
+    client = httpx.Client(base_url=f"{sandbox.url}{BASE}", timeout=10)
+
+    def call(method, path, *, token=OWNER_TOKEN, **kwargs):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return client.request(method, path, headers=headers, **kwargs)
+
+    yield call
+    client.close()
+
+
+@pytest.fixture
+def sdk(sandbox):
+    """OpenTrain's own Python SDK, pointed at the sandbox, acting as the owner."""
+    client = opentrain.OpenTrain(api_token=OWNER_TOKEN, base_url=f"{sandbox.url}/sandbox")
+    yield client
+    client.close()
+
+
+def new_milestone(live_api, slug="fixed_300", description="More work"):
+    """Create a milestone through the API: the quickest way to make the sandbox emit an event."""
+    body = {"description": description, "amountUsd": 10}
+    response = live_api("POST", f"/contracts/{ctr(slug)}/milestones", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["milestone"]
+
+
+def feed(live_api, token=OWNER_TOKEN, **params):
+    response = live_api("GET", "/updates", token=token, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -68,6 +68,7 @@ def _seed_account(key: str, spec: dict, order: int) -> Account:
             "claimed": spec.get("claimed", True),
             "payments_write_enabled": spec.get("payments_write_enabled", True),
             "job_drafting_enabled": True,
+            "webhooks_enabled": spec.get("webhooks_enabled", True),
             "has_payment_method": spec.get("has_payment_method", True),
             "claim_token": f"ot_cat_sandbox_{key}",
             "fault": "",
