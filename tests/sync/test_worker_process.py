@@ -1,0 +1,114 @@
+"""The real thing, end to end: gunicorn serving the dashboard and its sandbox, and the worker in a
+process of its own. A change at OpenTrain reaches the mirror through the signed webhook and the
+worker; a worker killed and started again catches up."""
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from sandbox import demo
+from scripts.servers import ROOT, Server, free_port, manage, sandbox_env
+
+LABELS = demo.contract_id(demo.OWNER, "label_007")
+
+
+def wait_for(check, seconds=30.0):
+    """Poll until `check()` is true; the answer, or None after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    return None
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("worker")
+    port = free_port()
+    database = folder / "db.sqlite3"
+    # A long backstop: what arrives quickly arrives through the webhook.
+    env = sandbox_env(f"sqlite:///{database}", PORT=str(port), OT_SYNC_POLL_SECONDS="300")
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed_sandbox")
+    server = Server.start(env, folder / "web.log")
+    workers = []
+
+    def start_worker():
+        log = (folder / f"worker{len(workers)}.log").open("wb")
+        worker = subprocess.Popen(  # noqa: S603 (our own manage.py)
+            [
+                sys.executable,
+                "manage.py",
+                "sync_worker",
+                "--register-webhook",
+                f"{server.url}/webhooks/opentrain/",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        workers.append(worker)
+        return worker
+
+    yield server, database, start_worker, workers
+    for worker in workers:
+        worker.kill()
+        worker.wait()
+    server.stop()
+
+
+def query(database, sql, *params):
+    with sqlite3.connect(database, timeout=10) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def mirrored(database, milestone_id):
+    return query(database, "SELECT 1 FROM mirror_milestone WHERE milestone_id = ?", milestone_id)
+
+
+def create_milestone(server, description):
+    response = httpx.post(
+        f"{server.url}/sandbox/api/public/v1/contracts/{LABELS}/milestones",
+        headers={"Authorization": f"Bearer {demo.OWNER_TOKEN}"},
+        json={"description": description, "volume": 3},
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()["milestone"]["id"]
+
+
+def test_a_change_at_opentrain_reaches_the_mirror_through_the_webhook_and_the_worker(stack):
+    server, database, start_worker, _ = stack
+    start_worker()
+    assert wait_for(lambda: query(database, "SELECT 1 FROM mirror_webhooksubscription"))
+    assert wait_for(
+        lambda: query(database, "SELECT 1 FROM mirror_account WHERE synced_at IS NOT NULL")
+    )
+
+    created = create_milestone(server, "Reaches the mirror by webhook")
+
+    assert wait_for(lambda: mirrored(database, created), seconds=20)
+    assert query(database, "SELECT count(*) FROM mirror_delivery")[0][0] >= 1
+
+
+def test_a_worker_killed_and_started_again_catches_up_without_duplicates(stack):
+    server, database, start_worker, workers = stack
+    for worker in workers:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+
+    created = [create_milestone(server, f"While no worker ran {n}") for n in range(3)]
+    time.sleep(1)  # the deliveries land while nothing works the queue
+    assert not any(mirrored(database, m) for m in created)
+    start_worker()
+
+    assert wait_for(lambda: all(mirrored(database, m) for m in created), seconds=30)
+    rows = query(database, "SELECT contract_id, milestone_id FROM mirror_milestone")
+    assert len(rows) == len(set(rows))
