@@ -79,6 +79,11 @@ OT_LINK_HOSTS = _read(
 OT_WEB_BASE_URL = _read("OT_WEB_BASE_URL", env.str, default="https://app.opentrain.ai").rstrip("/")
 OT_LIST_CACHE_SECONDS = _read("OT_LIST_CACHE_SECONDS", env.int, default=30)
 
+# The address gunicorn binds (gunicorn.conf.py). The sandbox hands its demo tokens to anyone who
+# asks, so in sandbox mode only this machine may reach it unless BIND_HOST says otherwise (and
+# `check --deploy` warns then, see dashboard/checks.py).
+BIND_HOST = _read("BIND_HOST", env.str, default="127.0.0.1" if OT_SANDBOX else "0.0.0.0")  # noqa: S104
+
 # --- Sync: the local mirror, kept current by webhooks and the updates feed ---------------------
 # Deliveries are verified with this secret, or with the one stored when the dashboard registered
 # the webhook itself (`manage.py opentrain_webhooks register URL`).

@@ -1,7 +1,8 @@
 """Stand-ins for the OpenTrain app's human pages: claim an account, confirm an approval, billing.
 
 They sit behind the dashboard's sign-in (the PM is signed in to the same site) and use ordinary
-CSRF-protected forms. Confirming an approval is the only way money "moves" in the sandbox.
+CSRF-protected forms. Confirming an approval is the only way money "moves" in the sandbox, so
+these pages follow the dashboard's roles: viewers look, editors act.
 """
 
 from django.db import transaction
@@ -9,10 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from dashboard.roles import editor_required
+
 from .models import Account, Approval, Contract, Milestone, new_id
 
 
 @require_http_methods(["GET", "POST"])
+@editor_required
 def claim(request, token):
     account = get_object_or_404(Account, claim_token=token)
     if request.method == "POST":
@@ -22,6 +26,7 @@ def claim(request, token):
 
 
 @require_http_methods(["GET", "POST"])
+@editor_required
 def billing(request, organization_id):
     account = get_object_or_404(Account, organization_id=organization_id)
     if request.method == "POST":
@@ -31,6 +36,7 @@ def billing(request, organization_id):
 
 
 @require_http_methods(["GET", "POST"])
+@editor_required
 def approval(request, approval_id):
     problem = ""
     if request.method == "POST":
