@@ -30,4 +30,5 @@ errorlog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
 # Behind a load balancer that sets X-Forwarded-Proto (see SECURE_HTTPS); list its address here.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The sign-in lockout (axes) believes X-Forwarded-For only from these addresses too.
+forwarded_allow_ips = ",".join(settings.FORWARDED_ALLOW_IPS)

@@ -126,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "dashboard.middleware.security_headers",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -247,6 +248,10 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# The load balancers in front (the same variable gunicorn reads): only from these addresses is the
+# X-Forwarded-For header believed, so the lockout keys on the person, not on the balancer.
+FORWARDED_ALLOW_IPS = _read("FORWARDED_ALLOW_IPS", env.list, default=["127.0.0.1"])
+AXES_CLIENT_IP_CALLABLE = "dashboard.client_address.client_address"
 AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
