@@ -274,10 +274,24 @@ LOGGING = {
         "plain": {"format": _LOG_LINE},
         "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": _LOG_LINE},
     },
+    # Request lines lose their query string: a URL's values (searches, IDs typed) are not logged.
+    "filters": {"no_query_values": {"()": "dashboard.logs.NoQueryValues"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "dashboard": {"handlers": ["console"], "level": "INFO"},
         "sandbox": {"handlers": ["console"], "level": "INFO"},
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": False,
+            "filters": ["no_query_values"],
+        },
+        # runserver's access log (`make run`); gunicorn's leaves the query out (gunicorn.conf.py).
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query_values"],
+        },
     },
 }
