@@ -39,7 +39,7 @@ install: $(BIN)/.installed .env
 
 # A private, random SECRET_KEY on first use; .env is never committed.
 .env:
-	@echo "SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .env
+	@umask 077 && echo "SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .env
 	@echo "Wrote .env with a new SECRET_KEY (see .env.example for every setting)."
 
 # The web server and the sync worker (the Procfile's two processes) together; Ctrl-C stops both.

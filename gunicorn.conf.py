@@ -7,8 +7,11 @@ while a page waits for it. Every value can be overridden from the environment.
 
 import os
 
+from dashboard import settings
+
 # The sandbox's default OT_API_BASE_URL points at 127.0.0.1:$PORT, so bind from the same PORT.
-bind = f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+# In sandbox mode BIND_HOST defaults to the loopback: the sandbox must never face a network.
+bind = f"{settings.BIND_HOST}:{settings.PORT}"
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
@@ -28,7 +31,8 @@ errorlog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 
 # Behind a load balancer that sets X-Forwarded-Proto (see SECURE_HTTPS); list its address here.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The sign-in lockout (axes) believes X-Forwarded-For only from these addresses too.
+forwarded_allow_ips = ",".join(settings.FORWARDED_ALLOW_IPS)
 
 # Metrics from every worker add up when PROMETHEUS_MULTIPROC_DIR names an empty directory, writable
 # by the server and emptied before each start (README "Running it in production"). A worker that

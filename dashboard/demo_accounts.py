@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -104,7 +104,9 @@ def switch_sandbox_account(request):
         messages.success(request, f"Now acting as the sandbox account “{accounts[key].label}”.")
     else:
         messages.error(request, "There is no such sandbox account.")
+    # Only a local path: `redirect()` would also take a URL name (`next=logout`).
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = "contract_list"
-    return redirect(target)
+    local = url_has_allowed_host_and_scheme(target, None, request.is_secure())
+    if not (local and target.startswith("/")):
+        target = reverse("contract_list")
+    return HttpResponseRedirect(target)

@@ -23,6 +23,34 @@ LATEST_DUE = date(2100, 12, 31)
 _NUMBER = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+")
 
 
+class DateInput(forms.DateInput):
+    """`<input type="date">` that never echoes an impossible date (`2026-13-45`): HTML forbids
+    it as the value, and the field's error already says what is wrong."""
+
+    input_type = "date"
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                return None
+        return super().format_value(value)
+
+
+class DateField(forms.DateField):
+    """A date field whose error repeats what was typed, since the input cannot show it again."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            if error.code != "invalid":
+                raise
+            message = f"{self.error_messages['invalid']} You typed “{value.strip()}”."
+            raise forms.ValidationError(message, code="invalid") from None
+
+
 def milestone_cost(rate: Decimal | None, volume: Decimal | None) -> Decimal | None:
     """What `volume` hours or labels cost at `rate`, to the cent (as OpenTrain prices it)."""
     if rate is None or volume is None:
@@ -114,11 +142,11 @@ class MilestoneForm(forms.Form):
         help_text="What the AI trainer delivers for this milestone.",
         error_messages={"required": "Describe the work to deliver."},
     )
-    due_date = forms.DateField(
+    due_date = DateField(
         label="Due date",
         required=False,
         input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(format="%Y-%m-%d"),
         help_text="Optional.",
         error_messages={"invalid": "Enter a real date, such as 2026-07-15."},
     )

@@ -80,6 +80,11 @@ OT_LINK_HOSTS = _read(
 OT_WEB_BASE_URL = _read("OT_WEB_BASE_URL", env.str, default="https://app.opentrain.ai").rstrip("/")
 OT_LIST_CACHE_SECONDS = _read("OT_LIST_CACHE_SECONDS", env.int, default=30)
 
+# The address gunicorn binds (gunicorn.conf.py). The sandbox hands its demo tokens to anyone who
+# asks, so in sandbox mode only this machine may reach it unless BIND_HOST says otherwise (and
+# `check --deploy` warns then, see dashboard/checks.py).
+BIND_HOST = _read("BIND_HOST", env.str, default="127.0.0.1" if OT_SANDBOX else "0.0.0.0")  # noqa: S104
+
 # --- Sync: the local mirror, kept current by webhooks and the updates feed ---------------------
 # Deliveries are verified with this secret, or with the one stored when the dashboard registered
 # the webhook itself (`manage.py opentrain_webhooks register URL`).
@@ -122,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "dashboard.middleware.security_headers",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -243,6 +249,10 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# The load balancers in front (the same variable gunicorn reads): only from these addresses is the
+# X-Forwarded-For header believed, so the lockout keys on the person, not on the balancer.
+FORWARDED_ALLOW_IPS = _read("FORWARDED_ALLOW_IPS", env.list, default=["127.0.0.1"])
+AXES_CLIENT_IP_CALLABLE = "dashboard.client_address.client_address"
 AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
@@ -265,11 +275,25 @@ LOGGING = {
         "plain": {"format": _LOG_LINE},
         "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": _LOG_LINE},
     },
+    # Request lines lose their query string: a URL's values (searches, IDs typed) are not logged.
+    "filters": {"no_query_values": {"()": "dashboard.logs.NoQueryValues"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "dashboard": {"handlers": ["console"], "level": "INFO"},
         "sandbox": {"handlers": ["console"], "level": "INFO"},
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": False,
+            "filters": ["no_query_values"],
+        },
+        # runserver's access log (`make run`); gunicorn's leaves the query out (gunicorn.conf.py).
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query_values"],
+        },
     },
 }
 

@@ -3,16 +3,20 @@
 Only the sandbox honours these. A fault comes from either place, and both apply together:
 
 - `Account.fault`: every API request made with that account's tokens (tests set it in the DB);
-- the request header `X-Sandbox-Fault`: that one request.
+- the request header `X-Sandbox-Fault`: that one request, and only with a usable token; each
+  costs its account one unit plus its delay in seconds from a budget of `BUDGET` a minute,
+  past which the header is ignored. Nobody can hold the server's threads without a token, and a
+  token holder only briefly.
 
 Syntax: a comma-separated list of faults. Each may be scoped to one HTTP method with a `METHOD:`
 prefix, e.g. `POST:500` fails writes only, `latency=300,POST:drop`.
 
 Faults, and when they act:
 
-- `latency=<ms>` (before): sleep, then answer normally.
+- `latency=<ms>` (before): sleep, then answer normally (at most 30 s).
 - `hang` (before): sleep 30 s, past any client timeout, then answer normally; `hang=<s>` picks
-  the seconds (keep it short in tests: the live server waits for its threads at shutdown).
+  the seconds, at most 30 (keep it short in tests: the live server waits for its threads at
+  shutdown).
 - `500`, `502`, `503`, `504` (instead): that status with the error envelope; nothing is processed.
 - `429` (instead): 429 RATE_LIMITED with `Retry-After: 2`; `429=<s>` picks the value.
 - `html` (instead): 502 with an HTML error page, as from a proxy in front.
@@ -42,12 +46,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 
 from .models import Account
 
 HEADER = "HTTP_X_SANDBOX_FAULT"
 HANG_SECONDS = 30.0
+MAX_DELAY_SECONDS = 30.0
+BUDGET = 60  # units a minute per account: one a header fault, plus its delay in seconds
 STATUS_FAULTS = {"500", "502", "503", "504"}
 
 
@@ -87,9 +94,10 @@ def parse(spec: str, method: str) -> Faults:
         name = name.strip().lower()
         value = value.strip()
         if name == "latency":
-            faults.latency_ms = max(faults.latency_ms, _int(value, 0))
+            latency_ms = min(_int(value, 0), int(MAX_DELAY_SECONDS * 1000))
+            faults.latency_ms = max(faults.latency_ms, latency_ms)
         elif name == "hang":
-            faults.hang_seconds = float(_int(value, int(HANG_SECONDS)))
+            faults.hang_seconds = min(float(_int(value, int(HANG_SECONDS))), MAX_DELAY_SECONDS)
         elif name in STATUS_FAULTS:
             faults.status = int(name)
         elif name == "429":
@@ -116,12 +124,26 @@ def _int(value: str, default: int) -> int:
         return default
 
 
-def for_request(request, account=None) -> Faults:
+def for_request(request, account=None, *, authenticated=False) -> Faults:
+    """The faults for this request: the account's, and the header's when the token is usable."""
     account_spec = account.fault if account else ""
     if account_spec and parse(account_spec, request.method) and not _use_once(account):
         account_spec = ""
-    spec = ",".join(s for s in (account_spec, request.META.get(HEADER, "")) if s)
+    header_spec = request.META.get(HEADER, "") if account and authenticated else ""
+    if header_spec and not _within_budget(account, parse(header_spec, request.method)):
+        header_spec = ""
+    spec = ",".join(s for s in (account_spec, header_spec) if s)
     return parse(spec, request.method)
+
+
+def _within_budget(account, faults: Faults) -> bool:
+    """Spend the header's cost from the account's budget for this minute; False when it is spent."""
+    if not faults:
+        return True
+    cost = 1 + int(faults.latency_ms / 1000 + faults.hang_seconds)
+    key = f"sandbox-fault-budget:{account.pk}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    return cache.incr(key, cost) <= BUDGET
 
 
 def _use_once(account) -> bool:

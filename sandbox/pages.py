@@ -1,13 +1,16 @@
 """Stand-ins for the OpenTrain app's human pages: claim an account, confirm an approval, billing.
 
 They sit behind the dashboard's sign-in (the PM is signed in to the same site) and use ordinary
-CSRF-protected forms. Confirming an approval is the only way money "moves" in the sandbox.
+CSRF-protected forms. Confirming an approval is the only way money "moves" in the sandbox, so
+these pages follow the dashboard's roles: viewers look, editors act.
 """
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
+
+from dashboard.roles import editor_required
 
 from . import events
 from .api.serializers import budget_json
@@ -16,6 +19,7 @@ from .usage import STEP, UsageError, log_usage
 
 
 @require_http_methods(["GET", "POST"])
+@editor_required
 def claim(request, token):
     account = get_object_or_404(Account, claim_token=token)
     if request.method == "POST":
@@ -25,6 +29,7 @@ def claim(request, token):
 
 
 @require_http_methods(["GET", "POST"])
+@editor_required
 def billing(request, organization_id):
     account = get_object_or_404(Account, organization_id=organization_id)
     if request.method == "POST":
@@ -34,6 +39,7 @@ def billing(request, organization_id):
 
 
 @require_http_methods(["GET", "POST"])
+@editor_required
 def approval(request, approval_id):
     problem = ""
     if request.method == "POST":
@@ -107,6 +113,7 @@ def _carry_out(item: Approval, now) -> tuple[str, dict | None]:
 
 
 @require_http_methods(["GET", "POST"])
+@editor_required
 def usage(request, contract_id):
     contract = get_object_or_404(Contract.objects.select_related("account"), id=contract_id)
     step = STEP.get(contract.payment_type)

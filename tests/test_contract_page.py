@@ -51,7 +51,7 @@ def test_it_shows_the_budget_with_a_low_state_and_a_progress_bar(sandbox, pm):
     assert '<span class="badge badge-low">LOW</span>' in html
     assert re.search(r'<progress [^>]*max="1" value="0\.875"', html)
     assert "Weeks 3-4 · $500.00 · Active and funded" in html
-    assert '<time data-local datetime="2026-06-10T09:30:00.000Z">' in html
+    assert '<time data-local datetime="2026-06-10T09:30:00+00:00">' in html
 
 
 def test_it_shows_a_depleted_per_label_budget_in_labels(sandbox, pm):

@@ -106,6 +106,13 @@ def iso(value):
     return parse_timestamp(value)
 
 
+@register.filter
+def datetime_attr(value):
+    """A `<time datetime>` value: ISO 8601 to the second (HTML refuses microseconds), or ""."""
+    moment = iso(value)
+    return moment.isoformat(timespec="seconds") if moment else ""
+
+
 @register.simple_tag
 def external_link(url, label, css_class=""):
     """A link a human must open (claim, approval, billing, profile), opened in a new tab.

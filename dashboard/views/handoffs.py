@@ -6,6 +6,7 @@ come back as a pending approval (202) that a signed-in person confirms in OpenTr
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
 from django.views.decorators.http import require_http_methods
 
 from dashboard import approvals, opentrain, services
@@ -73,7 +74,7 @@ def _handoff(request, action, target_id, contract_id):
                         "This was already requested: OpenTrain answered with the same approval, "
                         "still waiting for a person to confirm it.",
                     )
-                return redirect("approval_detail", row.approval_id)
+                return _to_approval(row.approval_id)
             if handoff.done:
                 messages.success(request, "Contract ended.")
                 return redirect("contract_detail", target_id)
@@ -105,3 +106,11 @@ def _handoff(request, action, target_id, contract_id):
             "can_edit": can_edit(request.user),
         },
     )
+
+
+def _to_approval(approval_id):
+    # The ID is OpenTrain's text: one that cannot be a path segment is shown in the list instead.
+    try:
+        return redirect("approval_detail", approval_id)
+    except NoReverseMatch:
+        return redirect("approval_list")

@@ -68,7 +68,8 @@ def api_view(*methods: str):
                 )
                 response["Allow"] = ", ".join(methods)
                 return response
-            injected = faults.for_request(request, _account_for_faults(request))
+            account, authenticated = _caller(request)
+            injected = faults.for_request(request, account, authenticated=authenticated)
             if injected:
                 instead = faults.before(injected)
                 if instead is not None:
@@ -90,10 +91,13 @@ def api_view(*methods: str):
     return decorate
 
 
-def _account_for_faults(request) -> Account | None:
-    # Any token, even a revoked one: an account's faults apply before authentication answers.
+def _caller(request) -> tuple[Account | None, bool]:
+    """The token's account, and whether the token is usable (the header's faults need one).
+
+    Any token, even a revoked one, names an account: its faults apply before authentication
+    answers."""
     value = bearer(request)
     if not value:
-        return None
+        return None, False
     token = Token.objects.select_related("account").filter(value=value).first()
-    return token.account if token else None
+    return (token.account, token.is_usable()) if token else (None, False)

@@ -5,6 +5,7 @@ import json
 import httpx
 import opentrain
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 
 from sandbox.demo import OWNER_TOKEN, contract_id, milestone_id
@@ -53,6 +54,7 @@ def signed_in(client, seeded, live_server, settings, django_user_model):
     settings.OT_SANDBOX = True
     settings.OT_API_BASE_URL = f"{live_server.url}/sandbox/api/public/v1"
     user = django_user_model.objects.create_user("pm", password="pm-pass-12345")
+    user.user_permissions.add(Permission.objects.get(codename="make_changes"))
     client.force_login(user)
     return client
 

@@ -42,7 +42,7 @@ def stack(tmp_path_factory):
 
     def start_worker():
         log = (folder / f"worker{len(workers)}.log").open("wb")
-        worker = subprocess.Popen(  # noqa: S603 (our own manage.py)
+        worker = subprocess.Popen(
             [
                 sys.executable,
                 "manage.py",
