@@ -316,7 +316,7 @@ MIDDLEWARE = [
 ]
 REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
 NO_REQUEST_ID = "-"  # lines outside a request (the worker, start-up)
-LOGGING["filters"] = {"request_id": {"()": "log_request_id.filters.RequestIDFilter"}}
+LOGGING["filters"]["request_id"] = {"()": "log_request_id.filters.RequestIDFilter"}
 # Django attaches the request to its own lines (django.request); its repr carries the query string.
 LOGGING["formatters"]["json"]["reserved_attrs"] = [*RESERVED_ATTRS, "request"]
 LOGGING["handlers"]["console"]["filters"] = ["request_id"]
