@@ -18,6 +18,16 @@ from sandbox import demo
 from scripts.servers import ROOT, Server, free_port, manage, sandbox_env
 
 DATABASE_URL = os.environ.get("MULTIHOST_DATABASE_URL", "")
+MIRROR_TABLES = (
+    "mirror_budgetsnapshot",
+    "mirror_milestone",
+    "mirror_pendingpayment",
+    "mirror_delivery",
+    "mirror_webhooksubscription",
+    "mirror_contract",
+    "mirror_account",
+    "django_tasks_database_dbtaskresult",
+)
 SLUGS = ("label_007", "hourly_1250", "fixed_300", "label_012", "hourly_38")
 
 pytestmark = [
@@ -32,8 +42,11 @@ def stack(tmp_path_factory):
     port = free_port()
     env = sandbox_env(DATABASE_URL, PORT=str(port), OT_SYNC_POLL_SECONDS="2", WEB_CONCURRENCY="2")
     manage(env, "migrate", "--noinput")
-    manage(env, "flush", "--noinput")  # a mirror left by another module would not match
-    manage(env, "seed_sandbox")
+    manage(env, "seed_sandbox", "--reset")
+    # A mirror left by another module (or an earlier run) would not match the fresh seed.
+    with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://")) as db:
+        for table in MIRROR_TABLES:
+            db.execute(f"DELETE FROM {table}")
     server = Server.start(env, folder / "web.log")
     workers = [
         subprocess.Popen(

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
@@ -33,7 +33,9 @@ class Command(BaseCommand):
     def handle(self, *args, usernames, password, sessions, clear_cache, **options):
         User = get_user_model()
         hashed = make_password(password)  # hashed once: the users share it
-        editors = Group.objects.get(name="editors")
+        # Migration 0002 makes the group; a flushed database has lost it, so make it again.
+        editors, _ = Group.objects.get_or_create(name="editors")
+        editors.permissions.add(Permission.objects.get(codename="make_changes"))
         users = []
         for username in dict.fromkeys(usernames):
             user, _ = User.objects.update_or_create(
