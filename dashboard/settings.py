@@ -77,7 +77,6 @@ OT_LINK_HOSTS = _read(
     "OT_LINK_HOSTS", env.list, default=["app.opentrain.ai", "www.opentrain.ai", "opentrain.ai"]
 )
 OT_WEB_BASE_URL = _read("OT_WEB_BASE_URL", env.str, default="https://app.opentrain.ai").rstrip("/")
-OT_LIST_CACHE_SECONDS = _read("OT_LIST_CACHE_SECONDS", env.int, default=30)
 
 # --- Sync: the local mirror, kept current by webhooks and the updates feed ---------------------
 # Deliveries are verified with this secret, or with the one stored when the dashboard registered

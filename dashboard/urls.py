@@ -10,6 +10,7 @@ from dashboard.views import (
     approvals,
     contract,
     contracts,
+    freshness,
     handoffs,
     milestones,
 )
@@ -41,7 +42,9 @@ urlpatterns = [
     path("approvals/", approvals.approval_list, name="approval_list"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="approval_detail"),
     path("approvals/<str:approval_id>/row/", approvals.approval_row, name="approval_row"),
-    # Sync: OpenTrain's webhooks (signed, no sign-in)
+    # Sync: how fresh the mirror is, and OpenTrain's webhooks (signed, no sign-in)
+    path("sync/version/", freshness.mirror_version, name="mirror_version"),
+    path("sync/now/", freshness.sync_now, name="sync_now"),
     path("webhooks/opentrain/", mirror_views.receive, name="opentrain_webhook"),
     # Sandbox demo accounts
     path("sandbox-account/", demo_accounts.switch_sandbox_account, name="switch_sandbox_account"),
