@@ -34,3 +34,12 @@ def sync_token(token: str) -> Account:
     sync.sync_account(account, token, full=True)
     account.refresh_from_db()
     return account
+
+
+def apply_approval(approval_id: str, key: str = demo.OWNER) -> None:
+    """Re-read one approval (and its contract) into the mirror, as the worker does for an
+    `approval.*` event."""
+    spec = demo.ACCOUNTS[key]
+    account = sync.account_for(services.token_fingerprint(spec["token"]), spec["name"])
+    sync.refresh_approval(account, spec["token"], approval_id)
+    account.bump()
