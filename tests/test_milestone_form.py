@@ -209,6 +209,7 @@ def test_the_permission_hint_is_read_from_the_mirror_and_survives_a_refused_capa
 ):
     Account.objects.filter(key="owner").update(job_drafting_enabled=False)
     sync_account()  # the worker probes what the token may do
+    pm.get(form_url(FIXED))  # the page chrome's one read (the demo accounts), now cached
     upstream_calls.clear()
 
     html = pm.get(form_url(FIXED)).content.decode()
