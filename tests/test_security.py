@@ -20,10 +20,12 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
+from dashboard import opentrain
 from dashboard.models import Approval, Submission
-from dashboard.opentrain import transport
+from dashboard.opentrain import OpenTrainError, transport
 from sandbox import demo
 from sandbox.models import Token
+from tests.mirror_helpers import sync_token
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -207,6 +209,10 @@ def test_a_sneaky_contract_id_reaches_no_other_endpoint(sandbox, pm, upstream_ca
     assert response.status_code == 404
     assert "Not found on this OpenTrain account" in html
     assert "Spanish Sentiment Labeling Contract" not in html
+    assert not [p for _, p in upstream_calls.routes() if p.startswith("/contracts")]  # the mirror
+    # Where an ID does reach OpenTrain (a write's re-read), it stays one path segment.
+    with pytest.raises(OpenTrainError):
+        opentrain.get_contract(demo.OWNER_TOKEN, SNEAKY_IDS[raw])
     reads = [path for method, path in upstream_calls.routes() if path.startswith("/contracts")]
     assert len(reads) == 1
     segment = reads[0].removeprefix("/contracts/")
@@ -339,6 +345,7 @@ def test_the_configured_token_never_appears_in_pages_logs_or_the_activity_log(
         Token.objects.create(
             account=owner.account, value=SECRET_TOKEN, public_id="Zq7", scopes=owner.scopes
         )
+    sync_token(SECRET_TOKEN)  # the worker's first sync with the configured token
     _all_loggers_at_debug(caplog)
 
     pages = _visit_every_page(pm, viewer_client)
@@ -439,6 +446,7 @@ def _pages_with_links(client, kind):
         assert response.redirect_chain, "the fund request did not lead to the approval page"
         return [response, client.get("/approvals/apr_mock/", HTTP_HX_REQUEST="true")]
     if kind == "profile":
+        sync_token(SECRET_TOKEN)  # the worker reads the contract into the mirror
         return [client.get("/contracts/c1/"), client.get("/contracts/")]
     pages = [client.post("/milestones/m1/fund/", {"contract": "c1"})]
     if kind == "claim":
