@@ -1,4 +1,5 @@
-"""Can this token create milestones? Known before the PM types, as a hint shown above the form.
+"""Can this token create milestones? Probed by the sync worker, stored on the mirror account, and
+shown as a hint above the form before the PM types (only a hint: OpenTrain's answer decides).
 
 No HTTP here: everything upstream goes through `dashboard.opentrain`.
 """
@@ -7,35 +8,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 
-from django.core.cache import cache
-
-from dashboard import opentrain, services
+from dashboard import opentrain
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
-
-ACCESS_CACHE_SECONDS = 300
-
-
-def write_access_problem(token: str) -> Problem | None:
-    """Why the token cannot create milestones, known before the PM types; None when it can.
-
-    From `GET /auth/me` scopes and, when it answers, `GET /job-drafts/capabilities`; cached a few
-    minutes per token. Only a hint: OpenTrain's answer to the submission still decides.
-    """
-    key = f"write-access:{services.token_fingerprint(token)}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached or None
-    try:
-        me = opentrain.get_me(token)
-    except OpenTrainError as error:
-        if error.status != 401:
-            return None  # unknown: do not guess, and ask again next time
-        problem = explain(error)
-    else:
-        problem = _access_problem(token, me)
-    cache.set(key, problem or False, ACCESS_CACHE_SECONDS)
-    return problem
 
 
 def _access_problem(token: str, me: opentrain.Me) -> Problem | None:

@@ -1,7 +1,8 @@
-"""The approvals the dashboard asked OpenTrain for: storing them and following them to their end.
+"""The approvals the dashboard asked OpenTrain for: storing them, and the worker's updates.
 
-No HTTP here: reads go through `dashboard.opentrain`. The database row is the dashboard's memory
-of who asked for what; OpenTrain stays the source of truth for the status.
+No HTTP here: the sync worker reads approvals from OpenTrain and hands them to `apply`. The
+database row is the dashboard's memory of who asked for what; OpenTrain stays the source of truth
+for the status.
 """
 
 from __future__ import annotations
@@ -32,28 +33,6 @@ def record(
         requested_by=user if user.is_authenticated else None,
         token_fingerprint=services.token_fingerprint(token),
     )
-
-
-def mark_followable(rows, token: str):
-    """Flag the approvals this token cannot follow (asked for with another token, such as another
-    sandbox demo account): OpenTrain shows an approval only to the token that asked or the
-    account's owner, so polling them would only ever say "not found"."""
-    fingerprint = services.token_fingerprint(token)
-    for row in rows:
-        row.follow_with(fingerprint)
-    return rows
-
-
-def refresh(token: str, row: Approval) -> tuple[bool, opentrain.OpenTrainError | None]:
-    """Read the approval's current state from OpenTrain into the row.
-
-    Returns (whether it just reached a terminal status, the error if OpenTrain could not say).
-    """
-    try:
-        approval = opentrain.get_approval(token, row.approval_id)
-    except opentrain.OpenTrainError as exc:
-        return False, exc
-    return row.refresh_from(approval), None
 
 
 def for_contract(contract_id: str, limit: int = 10) -> list[Approval]:

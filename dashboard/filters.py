@@ -24,21 +24,13 @@ class ContractFilterForm(forms.Form):
         }
 
 
-def apply(contracts, *, status: str, payment_type: str, q: str):
-    needle = q.casefold()
-    result = []
-    for contract in contracts:
-        if status != "all" and contract.status != status:
-            continue
-        if payment_type and contract.payment_type != payment_type:
-            continue
-        if (
-            needle
-            and needle
-            not in (
-                f"{contract.title} {contract.freelancer.display_name} {contract.freelancer.country}"
-            ).casefold()
-        ):
-            continue
-        result.append(contract)
-    return result
+def apply(rows, *, status: str, payment_type: str, q: str):
+    """The mirror's contracts (a queryset) narrowed to the filters, in SQL."""
+    if status != "all":
+        rows = rows.filter(status=status)
+    if payment_type:
+        rows = rows.filter(payment_type=payment_type)
+    if q:
+        # `search_text` is stored case-folded: fold the needle the same way.
+        rows = rows.filter(search_text__contains=q.casefold())
+    return rows

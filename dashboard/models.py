@@ -228,14 +228,6 @@ class Approval(models.Model):
     def is_confirmed(self):
         return self.status == self.CONFIRMED
 
-    # Set per request by `follow_with`: False when the dashboard now acts with another token than
-    # the one that asked, which OpenTrain would not answer for.
-    followable = True
-
-    def follow_with(self, token_fingerprint: str) -> None:
-        """Note whether the token with this fingerprint can follow the approval (not saved)."""
-        self.followable = not self.token_fingerprint or self.token_fingerprint == token_fingerprint
-
     @staticmethod
     def fields_from(approval: opentrain.Approval) -> dict:
         return {

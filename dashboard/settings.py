@@ -78,7 +78,6 @@ OT_LINK_HOSTS = _read(
     "OT_LINK_HOSTS", env.list, default=["app.opentrain.ai", "www.opentrain.ai", "opentrain.ai"]
 )
 OT_WEB_BASE_URL = _read("OT_WEB_BASE_URL", env.str, default="https://app.opentrain.ai").rstrip("/")
-OT_LIST_CACHE_SECONDS = _read("OT_LIST_CACHE_SECONDS", env.int, default=30)
 
 # The address gunicorn binds (gunicorn.conf.py). The sandbox hands its demo tokens to anyone who
 # asks, so in sandbox mode only this machine may reach it unless BIND_HOST says otherwise (and

@@ -10,6 +10,7 @@ from dashboard.views import (
     approvals,
     contract,
     contracts,
+    freshness,
     handoffs,
     milestones,
     ops,
@@ -42,7 +43,9 @@ urlpatterns = [
     path("approvals/", approvals.approval_list, name="approval_list"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="approval_detail"),
     path("approvals/<str:approval_id>/row/", approvals.approval_row, name="approval_row"),
-    # Sync: OpenTrain's webhooks (signed, no sign-in)
+    # Sync: how fresh the mirror is, and OpenTrain's webhooks (signed, no sign-in)
+    path("sync/version/", freshness.mirror_version, name="mirror_version"),
+    path("sync/now/", freshness.sync_now, name="sync_now"),
     path("webhooks/opentrain/", mirror_views.receive, name="opentrain_webhook"),
     # For load balancers and Prometheus (no sign-in; /metrics needs METRICS_TOKEN)
     path("healthz", ops.healthz, name="healthz"),

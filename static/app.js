@@ -37,6 +37,16 @@
       el.title = el.getAttribute("datetime");
     });
   }
+  // "Synced 4 s ago": <time data-ago> keeps counting between the redraws a sync triggers.
+  function tick() {
+    document.querySelectorAll("time[data-ago]").forEach(function (el) {
+      var seconds = Math.max(0, Math.round((Date.now() - new Date(el.getAttribute("datetime"))) / 1000));
+      if (isNaN(seconds)) return;
+      el.textContent = seconds < 60 ? seconds + " s" : seconds < 3600 ? Math.floor(seconds / 60) + " min"
+        : seconds < 86400 ? Math.floor(seconds / 3600) + " h" : Math.floor(seconds / 86400) + " days";
+    });
+  }
+  setInterval(tick, 5000);
   document.addEventListener("DOMContentLoaded", function () { localise(document); });
   document.addEventListener("htmx:afterSwap", function (e) { localise(e.target); });
 })();

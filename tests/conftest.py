@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from dashboard.opentrain import transport
+from tests import mirror_helpers
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +34,13 @@ def _real_transport():
 
 @pytest.fixture
 def sandbox(live_server, settings):
-    """The seeded sandbox, reachable over HTTP at the dashboard's OT_API_BASE_URL."""
+    """The seeded sandbox, reachable over HTTP at the dashboard's OT_API_BASE_URL, with the owner
+    account already in the mirror (the worker's first sync, run here over real HTTP)."""
     settings.OT_API_TOKEN = ""
     settings.OT_SANDBOX = True
     settings.OT_API_BASE_URL = f"{live_server.url}/sandbox/api/public/v1"
     call_command("seed_sandbox", verbosity=0)
+    mirror_helpers.sync_account()
     return live_server
 
 

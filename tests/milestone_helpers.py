@@ -7,6 +7,7 @@ import httpx
 from dashboard import demo_accounts
 from dashboard.opentrain import transport
 from sandbox.models import Milestone
+from tests import mirror_helpers
 
 FIXED = "ctr_owner_fixed_300"
 HOURLY = "ctr_owner_hourly_1250"  # $12.50 / hour
@@ -24,10 +25,11 @@ def posts(calls) -> list:
 
 
 def use_account(client, key: str) -> None:
-    """Act as one of the sandbox's demo accounts."""
+    """Act as one of the sandbox's demo accounts (synced into the mirror, as the worker would)."""
     session = client.session
     session[demo_accounts.SANDBOX_ACCOUNT_KEY] = key
     session.save()
+    mirror_helpers.sync_account(key)
 
 
 def submission_key(html: str) -> str:

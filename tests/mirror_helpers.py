@@ -18,3 +18,28 @@ def sync_account(key: str = demo.OWNER, *, full: bool = True) -> Account:
 def sync_all(*, full: bool = True) -> None:
     for key in demo.ACCOUNTS:
         sync_account(key, full=full)
+
+
+def refresh_contract(contract_id: str, key: str = demo.OWNER) -> None:
+    """Re-read one contract into the mirror, as the worker does for an event that names it."""
+    spec = demo.ACCOUNTS[key]
+    account = sync.account_for(services.token_fingerprint(spec["token"]), spec["name"])
+    sync.refresh_contract(account, spec["token"], contract_id)
+    account.bump()
+
+
+def sync_token(token: str) -> Account:
+    """A sync with any token (a production-style OT_API_TOKEN), as the worker would run it."""
+    account = sync.account_for(services.token_fingerprint(token), "OpenTrain account")
+    sync.sync_account(account, token, full=True)
+    account.refresh_from_db()
+    return account
+
+
+def apply_approval(approval_id: str, key: str = demo.OWNER) -> None:
+    """Re-read one approval (and its contract) into the mirror, as the worker does for an
+    `approval.*` event."""
+    spec = demo.ACCOUNTS[key]
+    account = sync.account_for(services.token_fingerprint(spec["token"]), spec["name"])
+    sync.refresh_approval(account, spec["token"], approval_id)
+    account.bump()

@@ -31,8 +31,9 @@ CONVERTER_SAMPLES = {"int": "1", "slug": "sample", "uuid": str(uuid.uuid4()), "p
 # OpenTrain's webhook (a signature instead): each is checked below and in its own tests.
 PUBLIC = {"login", "healthz", "readyz", "metrics", "opentrain_webhook"}
 # Views that take a POST from any signed-in person: signing out, picking a sandbox demo account,
-# and the home page (unnamed), which redirects any method to the list.
-ANYONE_MAY_POST = {"logout", "switch_sandbox_account", ""}
+# asking for a sync (it only reads from OpenTrain), and the home page (unnamed), which redirects
+# any method to the list.
+ANYONE_MAY_POST = {"logout", "switch_sandbox_account", "sync_now", ""}
 # A complete, valid milestone form, so a forged POST that got through would really create one.
 MILESTONE = {
     "name": "Forged",
@@ -147,13 +148,13 @@ def watcher(client, viewer):
 
 
 def _write_buttons(html):
-    """Submit buttons of POST forms (other than signing out or switching demo accounts), and
-    button-styled links to the write pages."""
+    """Submit buttons of POST forms (other than signing out, switching demo accounts or Sync now),
+    and button-styled links to the write pages."""
     found = []
     for attrs, body in re.findall(r"<form\b([^>]*)>(.*?)</form>", html, re.S):
         if 'method="post"' not in attrs or "/accounts/logout/" in attrs:
             continue
-        if "/sandbox-account/" in attrs:
+        if "/sandbox-account/" in attrs or "/sync/now/" in attrs:
             continue
         if re.search(r"<button\b(?![^>]*type=\"button\")|<input[^>]*type=\"submit\"", body):
             found.append(attrs.strip())

@@ -153,10 +153,10 @@ def test_asking_again_shows_the_same_approval_as_already_requested(sandbox, pm):
     assert Approval.objects.count() == 1
 
 
-def test_the_contract_list_is_read_again_after_a_request(sandbox, pm):
-    pm.get(reverse("contract_list"))
-    _fund(pm, "ms_owner_hourly_38_1", "ctr_owner_hourly_38")
+def test_a_request_re_reads_its_contract_into_the_mirror(sandbox, pm):
     Contract.objects.filter(id="ctr_owner_hourly_38").update(title="Renamed upstream")
+
+    _fund(pm, "ms_owner_hourly_38_1", "ctr_owner_hourly_38")
 
     assert "Renamed upstream" in _html(pm.get(reverse("contract_list")))
 

@@ -18,6 +18,7 @@ from tests.milestone_helpers import (
     posts,
     use_account,
 )
+from tests.mirror_helpers import refresh_contract, sync_account
 
 
 def field_html(html: str, name: str) -> str:
@@ -165,6 +166,7 @@ def test_a_contract_without_a_rate_says_the_cost_cannot_be_computed(sandbox, pm)
 
 def test_the_dashboard_says_it_cannot_make_milestones_for_an_unknown_payment_model(sandbox, pm):
     Contract.objects.filter(pk=FIXED).update(payment_type="PAY_PER_TASK")
+    refresh_contract(FIXED)
 
     html = pm.get(form_url(FIXED)).content.decode()
 
@@ -202,11 +204,12 @@ def test_the_form_says_up_front_when_payments_writes_are_switched_off(sandbox, p
     assert "public_api_payments_write" in html
 
 
-def test_the_permission_check_is_cached_and_survives_a_refused_capabilities_probe(
+def test_the_permission_hint_is_read_from_the_mirror_and_survives_a_refused_capabilities_probe(
     sandbox, pm, upstream_calls
 ):
     Account.objects.filter(key="owner").update(job_drafting_enabled=False)
-    pm.get(form_url(FIXED))
+    sync_account()  # the worker probes what the token may do
+    pm.get(form_url(FIXED))  # the page chrome's one read (the demo accounts), now cached
     upstream_calls.clear()
 
     html = pm.get(form_url(FIXED)).content.decode()

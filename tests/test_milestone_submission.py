@@ -10,10 +10,10 @@ from decimal import Decimal
 import httpx
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.utils import timezone
 
-from dashboard import services, submissions
+from dashboard import submissions
+from dashboard.mirror.models import Contract as MirroredContract
 from dashboard.models import Submission
 from sandbox.demo import OWNER_TOKEN
 from sandbox.models import Account, Contract, Milestone, Token
@@ -31,6 +31,7 @@ from tests.milestone_helpers import (
     submission_key,
     use_account,
 )
+from tests.mirror_helpers import sync_token
 
 FIXED_FORM = {
     "name": "Second batch",
@@ -225,6 +226,7 @@ def test_a_submission_left_sending_by_a_stopped_worker_becomes_unknown_and_is_ch
     assert [c[:2] for c in upstream_calls] == [
         ("GET", f"/contracts/{FIXED}"),
         ("POST", f"/contracts/{FIXED}/milestones"),
+        ("GET", f"/contracts/{FIXED}"),  # the new milestone, read into the mirror
     ]
     stale.refresh_from_db()
     assert stale.state == Submission.State.UNKNOWN
@@ -285,6 +287,7 @@ def test_a_revoked_token_says_which_setting_an_admin_must_change(sandbox, pm):
 def test_an_invalid_configured_token_is_explained_before_the_form(sandbox, pm, settings):
     settings.OT_API_TOKEN = "ot_pat_not_a_real_token"
     settings.OT_SANDBOX = False
+    sync_token(settings.OT_API_TOKEN)  # the worker finds out first
 
     html = pm.get(form_url(FIXED)).content.decode()
 
@@ -532,7 +535,6 @@ def test_the_submission_records_who_sent_what_and_when(sandbox, pm):
 
 def test_when_opentrain_fails_entirely_the_form_comes_back_with_everything_typed(sandbox, pm):
     key = open_form(pm, FIXED)
-    services.forget_contracts(OWNER_TOKEN)  # the 30-second contract list has expired
     set_fault("500")
 
     response = send(pm, FIXED, FIXED_FORM, key=key)
@@ -545,17 +547,16 @@ def test_when_opentrain_fails_entirely_the_form_comes_back_with_everything_typed
     assert len(milestones(FIXED)) == 1
 
 
-def test_a_submit_that_cannot_read_the_contract_at_all_keeps_the_description(sandbox, pm):
+def test_a_submit_for_a_contract_gone_from_the_mirror_keeps_the_description(sandbox, pm):
     key = open_form(pm, FIXED)
-    cache.clear()
-    set_fault("500")
+    MirroredContract.objects.filter(contract_id=FIXED).delete()  # a sync found it gone
 
     response = send(pm, FIXED, FIXED_FORM, key=key, HX_Request="true")
 
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<form id="milestone-form"')
-    assert "OpenTrain is not answering properly" in html
-    assert "could not be read from OpenTrain" in html
+    assert "Not found on this OpenTrain account" in html
+    assert "not in the dashboard's copy of the account" in html
     assert "Label the next 5,000 posts</textarea>" in html
     assert Submission.objects.count() == 0

@@ -37,7 +37,7 @@ def _start(**env):
         ("PORT", "eighty"),
         ("OT_API_BASE_URL", "ftp://example.com/api"),
         ("DATABASE_URL", "nosuchdb://x"),
-        ("OT_LIST_CACHE_SECONDS", "a while"),
+        ("OT_SYNC_POLL_SECONDS", "a while"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_the_variable_named(variable, value):

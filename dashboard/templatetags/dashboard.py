@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
 from dashboard import links
@@ -140,3 +141,19 @@ def external_link(url, label, css_class=""):
 @register.filter
 def profile_url(path):
     return links.profile_url(path)
+
+
+@register.filter
+def ago(value):
+    """How long ago, short: "4 s", "3 min", "2 h", "5 days" (app.js keeps it ticking)."""
+    if not isinstance(value, datetime):
+        return ""
+    seconds = max(0, int((timezone.now() - value).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''}"

@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard import submissions as milestone_submissions
+from dashboard.mirror.reading import account_for_request
 from dashboard.models import Submission
 
 PAGE_SIZE = 50
@@ -17,4 +18,5 @@ def activity(request):
     for submission in page.object_list:
         problem = milestone_submissions.problem_for(submission)
         submission.outcome_words = problem.title if problem else ""
-    return render(request, "dashboard/activity.html", {"page": page})
+    context = {"page": page, "mirror": account_for_request(request)}
+    return render(request, "dashboard/activity.html", context)

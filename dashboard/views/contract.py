@@ -1,24 +1,18 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dashboard import approvals, opentrain, services
-from dashboard.opentrain.problems import explain
+from dashboard import approvals
+from dashboard.mirror import reading
 from dashboard.roles import can_edit
-
-# An honest status for a page that could not show its contract (the page still renders).
-PROBLEM_STATUS = {"not_found": 404, "unavailable": 502, "ambiguous": 502}
 
 
 @require_GET
 def contract_detail(request, contract_id):
-    contract = problem = None
-    token = services.token_for(request)
-    try:
-        contract = opentrain.get_contract(token, contract_id)
-    except opentrain.OpenTrainError as exc:
-        problem = explain(exc)
+    account = reading.account_for_request(request)
+    contract = reading.contract(account, contract_id)
+    problem = reading.missing(account) if contract is None else None
 
-    stored = approvals.mark_followable(approvals.for_contract(contract_id), token)
+    stored = approvals.for_contract(contract_id)
     pending = {a.milestone_id: a for a in stored if a.is_pending}
     timeline = []
     if contract is not None:
@@ -31,10 +25,11 @@ def contract_detail(request, contract_id):
             "contract_id": contract_id,
             "contract": contract,
             "problem": problem,
+            "mirror": account,
             "approvals": stored,
             "timeline": timeline,
             "pending_end": pending.get(""),
             "can_edit": can_edit(request.user),
         },
-        status=PROBLEM_STATUS.get(problem.kind, 200) if problem else 200,
+        status=404 if problem and problem.kind == "not_found" else 200,
     )

@@ -1,11 +1,12 @@
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from dashboard import filters, services
-from dashboard.opentrain import OpenTrainError
-from dashboard.opentrain.problems import explain
+from dashboard import filters
+from dashboard.mirror.models import Contract
+from dashboard.mirror.reading import account_for_request
 
 
 @require_GET
@@ -13,32 +14,16 @@ from dashboard.opentrain.problems import explain
 def contract_list(request):
     form = filters.ContractFilterForm(request.GET)
     chosen = form.values()
-    problem = None
-    page = None
-    try:
-        contracts, _ = services.contracts(
-            services.token_for(request), refresh=request.GET.get("refresh") == "1"
-        )
-    except OpenTrainError as exc:
-        problem = explain(exc)
-    else:
-        matching = filters.apply(contracts, **chosen)
-        page = Paginator(matching, filters.PAGE_SIZE).get_page(request.GET.get("page"))
+    account = account_for_request(request)
+    rows = filters.apply(Contract.objects.for_account(account), **chosen)
+    rows = rows.order_by(F("upstream_created_at").desc(nulls_last=True), "contract_id")
+    page = Paginator(rows, filters.PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = page.object_list.results()  # only this page's rows become contracts
 
     query = request.GET.copy()
     query.pop("page", None)
-    query.pop("refresh", None)
     template_name = "dashboard/contract_list.html"
     if request.htmx and not request.htmx.boosted:
         template_name += "#results"
-    return render(
-        request,
-        template_name,
-        {
-            "form": form,
-            "page": page,
-            "problem": problem,
-            "filters": chosen,
-            "query": query.urlencode(),
-        },
-    )
+    context = {"form": form, "page": page, "mirror": account, "filters": chosen}
+    return render(request, template_name, {**context, "query": query.urlencode()})

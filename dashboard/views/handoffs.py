@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch
 from django.views.decorators.http import require_http_methods
 
 from dashboard import approvals, opentrain, services
+from dashboard.mirror import after_write, reading
 from dashboard.opentrain.problems import Problem, explain
 from dashboard.roles import can_edit, editor_required
 
@@ -48,22 +49,23 @@ def _contract_param(request) -> str:
 
 
 def _handoff(request, action, target_id, contract_id):
-    token = services.token_for(request)
-    # One read to describe what will happen (and to label the stored approval).
-    contract, problem = None, None
-    if contract_id:
-        try:
-            contract = opentrain.get_contract(token, contract_id)
-        except opentrain.OpenTrainError as exc:
-            problem = explain(exc)
+    account = reading.account_for_request(request)
+    # The mirror describes what will happen (and labels the stored approval).
+    contract = reading.contract(account, contract_id) if contract_id else None
+    problem = None
+    if contract_id and contract is None and request.method == "GET":
+        problem = reading.missing(account)
 
     if request.method == "POST":
-        problem = None  # a failed read must not stop the request itself
+        token = services.token_for(request)
         try:
             handoff = CALLS[action](token, target_id)
         except opentrain.OpenTrainError as exc:
             problem = explain(exc)
         else:
+            # The milestone now waits for confirmation (or the contract ended): the contract page
+            # shows it without waiting for the worker.
+            after_write.refresh_contract(token, contract_id)
             if handoff.approval is not None and handoff.approval.id:
                 row, created = approvals.record(
                     handoff.approval, user=request.user, token=token, contract=contract
@@ -84,9 +86,6 @@ def _handoff(request, action, target_id, contract_id):
                 "OpenTrain accepted the request but sent no approval to follow. Check the "
                 "contract in OpenTrain before asking again.",
             )
-        finally:
-            # Whatever happened, the cached list may now be stale.
-            services.forget_contracts(token)
 
     milestone = None
     if contract is not None and action != "end":

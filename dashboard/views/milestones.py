@@ -8,6 +8,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from dashboard import access, form_contracts, services, submissions
 from dashboard.forms import FORMS, ContractPickerForm, MilestoneForm
+from dashboard.mirror import after_write, reading
 from dashboard.models import Submission
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
@@ -20,42 +21,35 @@ TEMPLATE = "dashboard/milestone_form.html"
 @editor_required
 @vary_on_headers("HX-Request")
 def milestone_create(request, contract_id):
-    token = services.token_for(request)
+    account = reading.account_for_request(request)
     try:
-        contract = form_contracts.contract_for_form(token, contract_id)
-    except OpenTrainError as error:
-        return _cannot_load(request, explain(error))
-    form_contracts.remember(token, contract)
+        contract = form_contracts.contract_for_form(account, contract_id)
+    except form_contracts.NotInMirror as missing:
+        return _cannot_load(request, missing.problem, account)
     action = reverse("milestone_create", args=[contract.id])
     if request.method == "POST":
-        return _submit(request, token, contract, action=action)
-    return _page(request, token, contract, _blank_form(contract), action=action)
+        return _submit(request, account, contract, action=action)
+    return _page(request, account, contract, _blank_form(contract), action=action)
 
 
 @require_http_methods(["GET", "POST"])
 @editor_required
 @vary_on_headers("HX-Request")
 def milestone_new(request):
-    token = services.token_for(request)
-    posted = request.POST.get("contract", "") if request.method == "POST" else ""
-    try:
-        contracts = form_contracts.contracts_for_picker(token, posted)
-    except OpenTrainError as error:
-        return _cannot_load(request, explain(error))
+    account = reading.account_for_request(request)
+    contracts = form_contracts.contracts_for_picker(account)
     data = request.POST if request.method == "POST" else request.GET
     picker = ContractPickerForm(data if "contract" in data else None, contracts=contracts)
     contract = picker.chosen
-    if contract is not None:
-        form_contracts.remember(token, contract)
     action = reverse("milestone_new")
     if request.method == "POST":
-        return _submit(request, token, contract, action=action, picker=picker)
+        return _submit(request, account, contract, action=action, picker=picker)
     if request.htmx:
         # The contract picker changed: only the contract's payment fields are swapped.
         template_name = TEMPLATE + "#payment-fields"
         context = _context(request, contract, _blank_form(contract), action=action, picker=picker)
         return render(request, template_name, context)
-    return _page(request, token, contract, _blank_form(contract), action=action, picker=picker)
+    return _page(request, account, contract, _blank_form(contract), action=action, picker=picker)
 
 
 @require_GET
@@ -75,16 +69,18 @@ def submission_detail(request, key):
     )
 
 
-def _submit(request, token, contract, *, action, picker=None):
+def _submit(request, account, contract, *, action, picker=None):
     """Send the milestone once: a redirect when it is created (or still being sent), else the
     form again, as typed, saying what happened."""
     form_class = _form_class(contract)
     form = form_class(request.POST, rate=_rate(contract)) if form_class else None
     if form is None or not form.is_valid():
-        return _form_again(request, token, contract, form, action=action, picker=picker)
+        return _form_again(request, account, contract, form, action=action, picker=picker)
     if contract is None:
         form.add_error(None, "Choose a contract first.")
-        return _form_again(request, token, contract, form, action=action, picker=picker)
+        return _form_again(request, account, contract, form, action=action, picker=picker)
+
+    token = services.token_for(request)
 
     try:
         outcome = submissions.submit(
@@ -98,7 +94,8 @@ def _submit(request, token, contract, *, action, picker=None):
         problem, replayed = explain(error), False
     else:
         if outcome.created:
-            services.forget_contracts(token)
+            # The contract page after the redirect shows the new milestone without waiting.
+            after_write.refresh_contract(token, contract.id)
         if outcome.created or outcome.pending:
             url = reverse("submission_detail", args=[outcome.submission.key])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -109,21 +106,22 @@ def _submit(request, token, contract, *, action, picker=None):
         form.add_error(problem.field, problem.message)
         problem = submissions.field_problem(problem, form.fields[problem.field].label)
     context = {"action": action, "picker": picker, "problem": problem, "replayed": replayed}
-    return _form_again(request, token, contract, form, **context)
+    return _form_again(request, account, contract, form, **context)
 
 
-def _form_again(request, token, contract, form, **context):
+def _form_again(request, account, contract, form, **context):
     """A posted form re-rendered: in place for htmx, else the whole page."""
     if request.htmx:
         template_name = TEMPLATE + "#milestone-form"
         return render(request, template_name, _context(request, contract, form, **context))
-    return _page(request, token, contract, form, **context)
+    return _page(request, account, contract, form, **context)
 
 
-def _page(request, token, contract, form, **context):
-    access_problem = access.write_access_problem(token)
+def _page(request, account, contract, form, **context):
+    # The hint as the worker last stored it: opening the form never asks OpenTrain.
+    access_problem = access.stored_problem(account.access) if account is not None else None
     context = _context(request, contract, form, access_problem=access_problem, **context)
-    return render(request, TEMPLATE, context)
+    return render(request, TEMPLATE, {**context, "mirror": account})
 
 
 def _context(request, contract, form, *, action, picker=None, **extra):
@@ -163,8 +161,8 @@ def _with_new_key(request, form_class, rate):
     return form
 
 
-def _cannot_load(request, problem: Problem):
-    context = {"can_edit": can_edit(request.user), "action": request.path}
+def _cannot_load(request, problem: Problem, account):
+    context = {"can_edit": can_edit(request.user), "action": request.path, "mirror": account}
     if request.method == "POST":
         # Keep what was typed; the payment fields need the contract, which could not be read.
         form = MilestoneForm(request.POST)

@@ -7,6 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from sandbox.models import Milestone
+from tests.mirror_helpers import apply_approval
 
 pytestmark = pytest.mark.browser
 
@@ -138,6 +139,8 @@ def test_pages_after_actions_have_no_serious_axe_violations(axe_page):
         page.get_by_role("link", name=re.compile("Open the approval")).click()
     _assert_no_serious_violations(opened.value)
     opened.value.get_by_role("button", name="Confirm").click()
+    expect(opened.value.get_by_role("status")).to_contain_text("Confirmed")
+    apply_approval(page.url.rstrip("/").rsplit("/", 1)[-1])  # the worker's step
     page.reload()
     expect(page.get_by_role("main")).to_contain_text("Confirmed in OpenTrain")
     _assert_no_serious_violations(page)

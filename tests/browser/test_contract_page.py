@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sandbox.models import Milestone
+from tests.mirror_helpers import apply_approval
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +56,8 @@ def test_funding_is_confirmed_on_the_sandbox_and_the_dashboard_follows_without_a
     sandbox_tab.get_by_role("button", name="Confirm").click()
     expect(sandbox_tab.get_by_role("status")).to_contain_text("Confirmed")
 
-    # Back on the dashboard's tab, untouched: htmx polling brings the result in.
+    # The worker applies OpenTrain's approval event; the dashboard's tab, untouched, redraws.
+    apply_approval(page.url.rstrip("/").rsplit("/", 1)[-1])
     expect(status).to_contain_text("Confirmed in OpenTrain", timeout=15_000)
     expect(status).to_contain_text("The milestone is funded")
     expect(status).to_contain_text("The milestone is now: Active and funded")

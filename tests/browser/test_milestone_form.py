@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sandbox.models import Milestone
+from tests.mirror_helpers import sync_account
 
 pytestmark = pytest.mark.browser
 
@@ -115,6 +116,7 @@ def test_the_claim_handoff_from_an_unclaimed_account_ends_with_the_milestone(con
     page.get_by_label("Act as").select_option(label="Agent workspace (unclaimed)")
     page.get_by_role("button", name="Switch").click()
     expect(page.get_by_role("status")).to_contain_text("Agent workspace (unclaimed)")
+    sync_account("unclaimed")  # the worker follows every demo account
 
     contract_id = "ctr_unclaimed_fixed_300"
     page.goto(f"/contracts/{contract_id}/milestones/new/")
