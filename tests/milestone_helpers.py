@@ -6,7 +6,7 @@ import httpx
 
 from dashboard import demo_accounts
 from dashboard.opentrain import transport
-from sandbox.models import Milestone
+from sandbox.models import Account, Milestone
 from tests import mirror_helpers
 
 FIXED = "ctr_owner_fixed_300"
@@ -57,3 +57,27 @@ def envelope(status: int, code: str, message: str, details: dict | None = None, 
     if details is not None:
         body["details"] = details
     return httpx.Response(status, json=body, headers=headers)
+
+
+FIXED_FORM = {
+    "name": "Second batch",
+    "description": "Label the next 5,000 posts",
+    "amount_usd": "300",
+}
+
+
+def send(client, contract_id, data, key=None, **headers):
+    key = key or open_form(client, contract_id)
+    return client.post(form_url(contract_id), {**data, "submission_key": key}, headers=headers)
+
+
+def set_fault(fault: str, account: str = "owner") -> None:
+    Account.objects.filter(key=account).update(fault=fault)
+
+
+def assert_input_kept(html: str, data: dict) -> None:
+    for name, value in data.items():
+        if name == "description":
+            assert f">{value}</textarea>" in html or f">\n{value}</textarea>" in html
+        else:
+            assert f'value="{value}"' in html
