@@ -1,4 +1,4 @@
-"""The webhook receiver and the freshness endpoints. The receiver never calls OpenTrain: it
+"""The webhook receiver. It never calls OpenTrain: it
 records the delivery and queues a sync, so it answers in milliseconds."""
 
 from __future__ import annotations
