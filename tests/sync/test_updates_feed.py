@@ -1,6 +1,7 @@
 """Following the updates feed: each event re-reads what it names, the cursor moves only after the
 events before it were applied, and repeats, faults and rate limits do no harm."""
 
+import time
 from decimal import Decimal
 
 import httpx
@@ -92,6 +93,7 @@ def test_a_feed_answering_500_keeps_the_cursor_and_the_next_sync_catches_up(sand
 
     assert created in mirrored_milestones()
     assert account.error == ""
+    time.sleep(1)  # let the sandbox finish the hung request before the test database goes
 
 
 def test_a_rate_limited_feed_is_waited_out(sandbox, db):
@@ -175,3 +177,22 @@ def test_a_worker_stopped_mid_batch_resumes_from_the_cursor_without_duplicates(s
     assert set(created) <= {m for c in [LABELS, *others] for m in mirrored_milestones(c)}
     pairs = list(Milestone.objects.values_list("contract_id", "milestone_id"))
     assert len(pairs) == len(set(pairs))
+
+
+def test_a_hanging_feed_times_out_as_a_failed_sync_and_the_next_one_catches_up(
+    sandbox, db, settings
+):
+    account = sync_account(demo.OWNER)
+    cursor = account.cursor
+    created = add_milestone(sandbox)
+    settings.OT_API_TIMEOUT = 0.3
+    fault("GET:hang=1,times=1")  # a read that timed out is not retried: one hang is enough
+
+    account = sync_account(demo.OWNER, full=False)
+
+    assert account.cursor == cursor
+    assert "did not answer in time" in account.error
+    account = sync_account(demo.OWNER, full=False)
+    assert created in mirrored_milestones()
+    assert account.error == ""
+    time.sleep(1)  # let the sandbox finish the hung request before the test database goes

@@ -73,6 +73,8 @@ class Command(BaseCommand):
         delete.add_argument("webhook_id")
 
     def handle(self, *args, action, **options):
+        if action == "register":
+            check_url(options["url"])  # before any call: OpenTrain would refuse it anyway
         known = accounts.known()
         if not known:
             raise CommandError("No OpenTrain account to act for (is the sandbox running?).")
