@@ -11,7 +11,6 @@ import sys
 import time
 
 import httpx
-import psycopg
 import pytest
 
 from sandbox import demo
@@ -44,7 +43,7 @@ def stack(tmp_path_factory):
     manage(env, "migrate", "--noinput")
     manage(env, "seed_sandbox", "--reset")
     # A mirror left by another module (or an earlier run) would not match the fresh seed.
-    with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://")) as db:
+    with connect() as db:
         for table in MIRROR_TABLES:
             db.execute(f"DELETE FROM {table}")
     server = Server.start(env, folder / "web.log")
@@ -66,8 +65,14 @@ def stack(tmp_path_factory):
     server.stop()
 
 
+def connect():
+    import psycopg  # the `prod` extra, which `make multihost` installs
+
+    return psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://"))
+
+
 def rows(sql, *params):
-    with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://")) as db:
+    with connect() as db:
         return db.execute(sql, params).fetchall()
 
 
