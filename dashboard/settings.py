@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "dashboard",
     "dashboard.mirror",
+    "dashboard.batches",
 ]
 if OT_SANDBOX:
     # The stand-in for OpenTrain: its tables and URLs exist only in sandbox mode.

@@ -8,8 +8,10 @@ from dashboard.mirror import views as mirror_views
 from dashboard.views import (
     activity,
     approvals,
+    batches,
     contract,
     contracts,
+    exports,
     freshness,
     handoffs,
     milestones,
@@ -33,6 +35,21 @@ urlpatterns = [
     path("milestones/new/", milestones.milestone_new, name="milestone_new"),
     path("submissions/<uuid:key>/", milestones.submission_detail, name="submission_detail"),
     path("activity/", activity.activity, name="activity"),
+    # Batches: a CSV, a preview, then the worker sends the rows
+    path("milestones/import/", batches.batch_import, name="batch_import"),
+    path("milestones/import/template.csv", batches.batch_template, name="batch_template"),
+    path("batches/<uuid:batch_id>/", batches.batch_detail, name="batch_detail"),
+    path("batches/<uuid:batch_id>/confirm/", batches.batch_confirm, name="batch_confirm"),
+    path("batches/<uuid:batch_id>/retry/", batches.batch_retry, name="batch_retry"),
+    path(
+        "batches/<uuid:batch_id>/rows/<int:row_id>/drop/",
+        batches.batch_row_drop,
+        name="batch_row_drop",
+    ),
+    # Exports (streamed, from the mirror and the ledger)
+    path("exports/contracts.<str:fmt>", exports.contracts_export, name="contracts_export"),
+    path("exports/milestones.<str:fmt>", exports.milestones_export, name="milestones_export"),
+    path("exports/activity.<str:fmt>", exports.activity_export, name="activity_export"),
     # Money handoffs
     path("milestones/<str:milestone_id>/fund/", handoffs.milestone_fund, name="milestone_fund"),
     path(

@@ -1,0 +1,84 @@
+"""Batches of milestones: a CSV's rows, checked in a preview, then sent one by one by the worker.
+
+Each row carries the key of its current submission (`dashboard.models.Submission`): the ledger of
+single milestones is the ledger of batches too, so a row is sent at most once per key.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from dashboard.models import Submission
+
+
+class Batch(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The OpenTrain account it is for, by fingerprint: the worker finds the token from it.
+    account_fingerprint = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    source = models.CharField(max_length=200, blank=True, help_text="The uploaded file's name.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"batch {self.id} ({self.source})"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    def confirm(self) -> bool:
+        """Confirm once; True only for the request that did it (a double click gets False)."""
+        now = timezone.now()
+        done = Batch.objects.filter(pk=self.pk, confirmed_at__isnull=True).update(confirmed_at=now)
+        if done:
+            self.confirmed_at = now
+        return bool(done)
+
+    def sendable_rows(self):
+        return self.rows.filter(dropped=False, errors=[]).order_by("position")
+
+
+class BatchRow(models.Model):
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveIntegerField(help_text="The line in the CSV, 2 for the first row.")
+    contract_id = models.CharField(max_length=200, blank=True)
+    contract_title = models.CharField(max_length=500, blank=True)
+    payment_type = models.CharField(max_length=40, blank=True)
+    # As typed, so the preview shows what the PM wrote; `fields` is what will be sent.
+    typed = models.JSONField(default=dict)
+    fields = models.JSONField(default=dict, blank=True)
+    cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    dropped = models.BooleanField(default=False)
+    # The key of the row's current submission: a new one only after an attempt definitely failed.
+    key = models.UUIDField(default=uuid.uuid4, unique=True)
+    earlier_keys = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["batch", "position"], name="batch_row_once")]
+
+    def __str__(self):
+        return f"row {self.position} of {self.batch_id}"
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def new_key(self) -> None:
+        """A fresh key for another attempt; the old one stays in the ledger with its outcome."""
+        self.earlier_keys = [*self.earlier_keys, str(self.key)]
+        self.key = uuid.uuid4()
+        self.save(update_fields=["key", "earlier_keys"])
+
+    def submission(self) -> Submission | None:
+        return Submission.objects.filter(key=self.key).first()

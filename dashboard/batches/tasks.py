@@ -1,0 +1,83 @@
+"""Sending a confirmed batch, row by row, in the worker (`python manage.py sync_worker`).
+
+Every row goes through `submissions.submit` with the row's own key, so a second run of the same
+batch (confirmed twice, a worker restarted) replays what the first got instead of sending again.
+A row refused with 429 definitely was not created: it waits `Retry-After` and gets a new key.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from decimal import Decimal
+
+from django.tasks import task
+
+from dashboard import opentrain, submissions
+from dashboard.batches.models import Batch, BatchRow
+from dashboard.mirror import accounts, after_write, reading
+from dashboard.mirror.models import Account
+from dashboard.models import Submission
+from dashboard.opentrain import OpenTrainError
+
+logger = logging.getLogger("dashboard.batches")
+
+RETRY_AFTER_CAP = 60  # seconds: a longer wait is OpenTrain asking to stop for now
+RATE_LIMIT_ATTEMPTS = 5
+DEFAULT_WAIT = 2
+sleep = time.sleep
+
+
+@task()
+def send_batch(batch_id: str) -> str:
+    """Send every row of the batch that has no submission yet; returns a summary in words."""
+    batch = Batch.objects.get(pk=batch_id)
+    known = accounts.by_fingerprint(batch.account_fingerprint)
+    if known is None:
+        return "unknown account"
+    account = Account.objects.filter(fingerprint=batch.account_fingerprint).first()
+    sent = 0
+    touched = set()
+    for row in batch.sendable_rows():
+        if Submission.objects.filter(key=row.key).exists():
+            continue  # sent by an earlier run: its key owns the outcome
+        contract = reading.contract(account, row.contract_id)
+        if contract is None:
+            continue
+        if _send_row(row, batch, known.token, contract):
+            touched.add(row.contract_id)
+        sent += 1
+    for contract_id in sorted(touched):
+        after_write.refresh_contract(known.token, contract_id)
+    return f"{sent} row(s) sent"
+
+
+def _send_row(row: BatchRow, batch: Batch, token: str, contract: opentrain.Contract) -> bool:
+    """One row, waiting out rate limits; True when its milestone was created."""
+    for _attempt in range(RATE_LIMIT_ATTEMPTS):
+        try:
+            outcome = submissions.submit(
+                key=row.key,
+                user=batch.created_by,
+                token=token,
+                contract=contract,
+                fields=_fields(row),
+            )
+        except OpenTrainError as error:
+            # An earlier unclear attempt could not be checked: nothing was sent; leave it waiting.
+            logger.warning("batch %s row %s not sent: %s", batch.pk, row.position, error)
+            return False
+        error = outcome.error
+        if error is None or error.status != 429 or outcome.replayed:
+            return outcome.created
+        sleep(min(error.retry_after or DEFAULT_WAIT, RETRY_AFTER_CAP))
+        row.new_key()  # 429: nothing happened upstream, so another key is safe
+    return False
+
+
+def _fields(row: BatchRow) -> dict:
+    fields = dict(row.fields)
+    for name in ("amount_usd", "volume"):
+        if fields.get(name) is not None:
+            fields[name] = Decimal(fields[name])
+    return fields

@@ -1,0 +1,148 @@
+"""Exports of the mirror and the submission ledger, as CSV or JSON, streamed row by row.
+
+Amounts are exact decimals (JSON: strings, so no reader turns them into floats); dates and times
+are ISO 8601. No HTTP here: exports read the mirror, like every page.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import F
+
+from dashboard import filters
+from dashboard.mirror.models import Account, Contract, Milestone
+from dashboard.models import Submission
+
+CHUNK = 500
+
+CONTRACT_COLUMNS = [
+    "contract_id",
+    "title",
+    "status",
+    "payment_type",
+    "rate_usd",
+    "estimated_total_usd",
+    "freelancer",
+    "country",
+    "budget_state",
+    "created_at",
+]
+MILESTONE_COLUMNS = [
+    "contract_id",
+    "contract_title",
+    "milestone_id",
+    "number",
+    "name",
+    "status",
+    "amount_usd",
+    "volume",
+    "due_date",
+    "created_at",
+]
+ACTIVITY_COLUMNS = [
+    "key", "created_at", "user", "contract_id", "contract_title", "payment_type", "state",
+    "milestone_id", "amount_usd", "volume", "due_date", "error_code", "error_message",
+    "request_id",
+]  # fmt: skip
+
+
+class Echo:
+    """A file-like object whose `write` returns the line, for `csv.writer` inside a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def value(v) -> str | int | None:
+    """One cell: decimals exact, dates ISO 8601, everything else as text."""
+    if v is None or isinstance(v, int | str):
+        return v
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    return str(v)
+
+
+def contracts(account: Account | None, chosen: dict) -> Iterator[dict]:
+    rows = filters.apply(Contract.objects.for_account(account), **chosen)
+    rows = rows.order_by(F("upstream_created_at").desc(nulls_last=True), "contract_id")
+    for c in rows.iterator(chunk_size=CHUNK):
+        yield {
+            "contract_id": c.contract_id,
+            "title": c.title,
+            "status": c.status,
+            "payment_type": c.payment_type,
+            "rate_usd": c.rate_usd,
+            "estimated_total_usd": c.estimated_total_usd,
+            "freelancer": c.freelancer_name,
+            "country": c.freelancer_country,
+            "budget_state": c.budget_state,
+            "created_at": c.upstream_created_at,
+        }
+
+
+def milestones(account: Account | None) -> Iterator[dict]:
+    rows = Milestone.objects.filter(contract__account=account).select_related("contract")
+    rows = rows.order_by("contract__contract_id", "number", "upstream_created_at")
+    for m in rows.iterator(chunk_size=CHUNK):
+        yield {
+            "contract_id": m.contract.contract_id,
+            "contract_title": m.contract.title,
+            "milestone_id": m.milestone_id,
+            "number": m.number,
+            "name": m.name,
+            "status": m.status,
+            "amount_usd": m.amount_usd,
+            "volume": m.volume,
+            "due_date": m.due_date,
+            "created_at": m.upstream_created_at,
+        }
+
+
+def activity() -> Iterator[dict]:
+    rows = Submission.objects.select_related("user").order_by("-created_at", "-id")
+    for s in rows.iterator(chunk_size=CHUNK):
+        s = s.as_shown()
+        payload = s.payload or {}
+        yield {
+            "key": str(s.key),
+            "created_at": s.created_at,
+            "user": s.user.get_username() if s.user else "",
+            "contract_id": s.contract_id,
+            "contract_title": s.contract_title,
+            "payment_type": s.payment_type,
+            "state": s.state,
+            "milestone_id": s.milestone_id,
+            # The payload holds JSON numbers; their text is the exact amount that was sent.
+            "amount_usd": _exact(payload.get("amountUsd")),
+            "volume": _exact(payload.get("volume")),
+            "due_date": payload.get("dueDate"),
+            "error_code": s.error_code,
+            "error_message": s.error_message,
+            "request_id": s.request_id,
+        }
+
+
+def _exact(number) -> Decimal | None:
+    return None if number is None else Decimal(str(number))
+
+
+def as_csv(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
+    writer = csv.writer(Echo())
+    yield writer.writerow(columns)
+    for row in rows:
+        yield writer.writerow([value(row[c]) for c in columns])
+
+
+def as_json(rows: Iterable[dict]) -> Iterator[str]:
+    """A JSON array, one object a chunk, so a large export never sits whole in memory."""
+    yield "["
+    for n, row in enumerate(rows):
+        yield ("," if n else "") + "\n" + json.dumps({k: value(v) for k, v in row.items()})
+    yield "\n]\n"

@@ -1,0 +1,95 @@
+import csv
+
+from django.contrib import messages
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from dashboard import services
+from dashboard.batches import preview
+from dashboard.batches.models import Batch
+from dashboard.batches.progress import progress, retry_failed
+from dashboard.batches.tasks import send_batch
+from dashboard.exports import Echo
+from dashboard.mirror.reading import account_for_request
+from dashboard.roles import can_edit, editor_required
+
+TEMPLATE = "dashboard/batch_detail.html"
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+def batch_import(request):
+    account = account_for_request(request)
+    form = preview.UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        if account is None:
+            form.add_error(None, "This account is not synced yet: use Sync now, then upload again.")
+        else:
+            upload = form.cleaned_data["file"]
+            batch = preview.create_batch(account, request.user, upload_name(request), upload)
+            return redirect("batch_detail", batch_id=batch.pk)
+    context = {"form": form, "mirror": account, "columns": preview.COLUMNS}
+    return render(request, "dashboard/batch_import.html", context)
+
+
+@require_GET
+def batch_template(request):
+    rows = preview.template_rows(account_for_request(request))
+    writer = csv.writer(Echo())
+    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="milestones.csv"'
+    return response
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def batch_detail(request, batch_id):
+    batch = _batch(request, batch_id)
+    template_name = TEMPLATE + ("#progress" if request.htmx else "")
+    context = {"batch": batch, "progress": progress(batch), "can_edit": can_edit(request.user)}
+    return render(request, template_name, context)
+
+
+@require_POST
+@editor_required
+def batch_row_drop(request, batch_id, row_id):
+    batch = _batch(request, batch_id)
+    if not batch.confirmed:
+        batch.rows.filter(pk=row_id).update(dropped=True)
+    return redirect("batch_detail", batch_id=batch.pk)
+
+
+@require_POST
+@editor_required
+def batch_confirm(request, batch_id):
+    batch = _batch(request, batch_id)
+    # Only the first confirmation queues the run; each row's key guards against any second run.
+    if batch.confirm():
+        send_batch.enqueue(batch_id=str(batch.pk))
+    return redirect("batch_detail", batch_id=batch.pk)
+
+
+@require_POST
+@editor_required
+def batch_retry(request, batch_id):
+    batch = _batch(request, batch_id)
+    if batch.confirmed:
+        # Also resumes a run whose worker stopped: rows already sent keep their keys.
+        retried = retry_failed(batch)
+        send_batch.enqueue(batch_id=str(batch.pk))
+        messages.info(request, f"Sending again: {retried} failed row{'s' if retried != 1 else ''}.")
+    return redirect("batch_detail", batch_id=batch.pk)
+
+
+def upload_name(request) -> str:
+    return request.FILES["file"].name
+
+
+def _batch(request, batch_id) -> Batch:
+    token = services.token_for(request)
+    if not token:
+        raise Http404("No OpenTrain account.")
+    fingerprint = services.token_fingerprint(token)
+    return get_object_or_404(Batch, pk=batch_id, account_fingerprint=fingerprint)
