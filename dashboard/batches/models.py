@@ -80,5 +80,17 @@ class BatchRow(models.Model):
         self.key = uuid.uuid4()
         self.save(update_fields=["key", "earlier_keys"])
 
+    def take_over(self, key) -> None:
+        """An earlier attempt (`key`) turned out to own this row's outcome: show that one.
+
+        `submit` answers with it when a re-check of the contract finds the milestone an unclear
+        attempt created, or when such an attempt may still land.
+        """
+        if key == self.key or BatchRow.objects.filter(key=key).exists():
+            return
+        self.earlier_keys = [k for k in self.earlier_keys if k != str(key)] + [str(self.key)]
+        self.key = key
+        self.save(update_fields=["key", "earlier_keys"])
+
     def submission(self) -> Submission | None:
         return Submission.objects.filter(key=self.key).first()

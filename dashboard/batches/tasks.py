@@ -67,6 +67,8 @@ def _send_row(row: BatchRow, batch: Batch, token: str, contract: opentrain.Contr
             # An earlier unclear attempt could not be checked: nothing was sent; leave it waiting.
             logger.warning("batch %s row %s not sent: %s", batch.pk, row.position, error)
             return False
+        if outcome.submission.key != row.key:
+            row.take_over(outcome.submission.key)
         error = outcome.error
         if error is None or error.status != 429 or outcome.replayed:
             return outcome.created
