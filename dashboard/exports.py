@@ -120,7 +120,7 @@ def activity() -> Iterator[dict]:
             "state": s.state,
             "milestone_id": s.milestone_id,
             # The payload holds JSON numbers; their text is the exact amount that was sent.
-            "amount_usd": _exact(payload.get("amountUsd")),
+            "amount_usd": _exact(payload.get("amountUsd"), cents=True),
             "volume": _exact(payload.get("volume")),
             "due_date": payload.get("dueDate"),
             "error_code": s.error_code,
@@ -129,8 +129,11 @@ def activity() -> Iterator[dict]:
         }
 
 
-def _exact(number) -> Decimal | None:
-    return None if number is None else Decimal(str(number))
+def _exact(number, *, cents: bool = False) -> Decimal | None:
+    if number is None:
+        return None
+    exact = Decimal(str(number))
+    return exact.quantize(Decimal("0.01")) if cents else exact
 
 
 def as_csv(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:

@@ -136,3 +136,18 @@ class StopAfterWrites:
             self.posts += 1
             if self.posts == self.n:
                 raise WorkerStopped
+
+
+def test_the_progress_polls_while_rows_wait_and_stops_when_done(sandbox, pm):
+    batch = upload(pm, [valid_row(1), valid_row(2)])
+    pm.post(f"/batches/{batch.pk}/confirm/")
+
+    waiting = pm.get(f"/batches/{batch.pk}/", headers={"HX-Request": "true"}).content.decode()
+    send_batch.call(batch_id=str(batch.pk))
+    done = pm.get(f"/batches/{batch.pk}/", headers={"HX-Request": "true"}).content.decode()
+
+    assert waiting.lstrip().startswith('<section id="progress"')
+    assert 'hx-trigger="every 2s"' in waiting
+    assert "<strong>2</strong> waiting" in waiting
+    assert 'hx-trigger="every 2s"' not in done
+    assert "<strong>2</strong> created" in done
