@@ -1,4 +1,5 @@
-from dashboard import demo_accounts, services
+from dashboard import demo_accounts, inbox, services
+from dashboard.mirror.reading import account_for_request
 
 
 def opentrain(request):
@@ -9,4 +10,6 @@ def opentrain(request):
         **demo_accounts.banner(request),
         "ot_api_host": services.api_host(),
         "ot_token_masked": services.mask_token(services.token_for(request)),
+        # A callable: counted only when a page's navigation shows it (fragments never do).
+        "inbox_count": lambda: inbox.open_count(account_for_request(request), request.user),
     }

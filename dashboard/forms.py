@@ -229,7 +229,8 @@ class _VolumeMilestoneForm(MilestoneForm):
     def typed_volume(self) -> Decimal | None:
         """The volume as typed so far, when it is a valid one (for the cost preview)."""
         try:
-            return self.fields["volume"].clean(self["volume"].data)
+            # value(): what was typed, or the pre-filled volume of an unbound form.
+            return self.fields["volume"].clean(self["volume"].value())
         except forms.ValidationError:
             return None
 

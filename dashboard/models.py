@@ -249,3 +249,31 @@ class Approval(models.Model):
                 setattr(self, name, value)
         self.save()
         return self.is_terminal and not was_terminal
+
+
+class Snooze(models.Model):
+    """An inbox item a person put aside: hidden from their inbox until `until`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=250)
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="snooze_once")]
+
+    def __str__(self):
+        return f"{self.key} until {self.until:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def for_a_day(cls, user, key: str) -> Snooze:
+        until = timezone.now() + timedelta(days=1)
+        row, _ = cls.objects.update_or_create(user=user, key=key, defaults={"until": until})
+        return row
+
+    @classmethod
+    def hidden_keys(cls, user) -> set[str]:
+        """The keys this person snoozed that are still asleep."""
+        if user is None or not user.is_authenticated:
+            return set()
+        rows = cls.objects.filter(user=user, until__gt=timezone.now())
+        return set(rows.values_list("key", flat=True))

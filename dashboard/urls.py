@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from dashboard import demo_accounts
 from dashboard.mirror import views as mirror_views
@@ -14,12 +13,14 @@ from dashboard.views import (
     exports,
     freshness,
     handoffs,
+    inbox,
     milestones,
     ops,
 )
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="contract_list", permanent=False)),
+    path("", inbox.inbox_page, name="inbox"),
+    path("inbox/snooze/", inbox.inbox_snooze, name="inbox_snooze"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Contracts

@@ -111,6 +111,15 @@
     if (preview) update(preview);
   });
 
+  // "Copy link" in the inbox: the approval link goes to the clipboard; the button says so.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    navigator.clipboard.writeText(button.dataset.copy).then(function () {
+      button.textContent = "Link copied";
+    });
+  });
+
   // After htmx re-renders the form with errors, move focus to the first one, as a full page
   // load would let a screen reader find it.
   document.addEventListener("htmx:afterSwap", function (event) {

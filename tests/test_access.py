@@ -31,9 +31,9 @@ CONVERTER_SAMPLES = {"int": "1", "slug": "sample", "uuid": str(uuid.uuid4()), "p
 # OpenTrain's webhook (a signature instead): each is checked below and in its own tests.
 PUBLIC = {"login", "healthz", "readyz", "metrics", "opentrain_webhook"}
 # Views that take a POST from any signed-in person: signing out, picking a sandbox demo account,
-# asking for a sync (it only reads from OpenTrain), and the home page (unnamed), which redirects
-# any method to the list.
-ANYONE_MAY_POST = {"logout", "switch_sandbox_account", "sync_now", ""}
+# asking for a sync (it only reads from OpenTrain), and snoozing an inbox item (it only changes
+# what that person sees).
+ANYONE_MAY_POST = {"logout", "switch_sandbox_account", "sync_now", "inbox_snooze"}
 # A complete, valid milestone form, so a forged POST that got through would really create one.
 MILESTONE = {
     "name": "Forged",

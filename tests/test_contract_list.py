@@ -18,9 +18,10 @@ def test_it_asks_an_anonymous_visitor_to_sign_in(client, db):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_the_home_page_leads_to_the_contracts_list(pm, sandbox):
-    response = pm.get("/", follow=True)
-    assert response.redirect_chain[-1][0] == "/contracts/"
+def test_the_contracts_list_has_its_own_address_next_to_the_home_page(pm, sandbox):
+    response = pm.get("/contracts/")
+    assert response.status_code == 200
+    assert 'href="/contracts/" aria-current="page"' in response.content.decode()
 
 
 def test_it_lists_every_contract_of_the_account_with_its_details(pm, sandbox):

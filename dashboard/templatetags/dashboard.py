@@ -148,7 +148,19 @@ def ago(value):
     """How long ago, short: "4 s", "3 min", "2 h", "5 days" (app.js keeps it ticking)."""
     if not isinstance(value, datetime):
         return ""
-    seconds = max(0, int((timezone.now() - value).total_seconds()))
+    return _span(int((timezone.now() - value).total_seconds()))
+
+
+@register.filter
+def until(value):
+    """How long from now, short, as `ago` words it ("3 h")."""
+    if not isinstance(value, datetime):
+        return ""
+    return _span(int((value - timezone.now()).total_seconds()))
+
+
+def _span(seconds: int) -> str:
+    seconds = max(0, seconds)
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:

@@ -1,5 +1,7 @@
+import contextlib
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -29,7 +31,8 @@ def milestone_create(request, contract_id):
     action = reverse("milestone_create", args=[contract.id])
     if request.method == "POST":
         return _submit(request, account, contract, action=action)
-    return _page(request, account, contract, _blank_form(contract), action=action)
+    form = _blank_form(contract, prefill=request.GET)
+    return _page(request, account, contract, form, action=action)
 
 
 @require_http_methods(["GET", "POST"])
@@ -147,9 +150,19 @@ def _rate(contract):
     return contract.rate_usd if contract else None
 
 
-def _blank_form(contract):
+def _blank_form(contract, prefill=None):
+    """An empty form; `prefill` (the query string) may fill in the amount or volume, as the
+    inbox's "Add next batch" links do, when the form would accept the value."""
     form_class = _form_class(contract)
-    return form_class(rate=_rate(contract)) if form_class else None
+    if form_class is None:
+        return None
+    initial = {}
+    name = form_class.money_field
+    if prefill and name and prefill.get(name):
+        # A value the form would refuse is not offered.
+        with contextlib.suppress(ValidationError):
+            initial[name] = form_class.base_fields[name].clean(prefill[name])
+    return form_class(rate=_rate(contract), initial=initial)
 
 
 def _with_new_key(request, form_class, rate):

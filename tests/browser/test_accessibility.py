@@ -93,6 +93,7 @@ def test_the_sign_in_page_passes_axe(new_context):
 @pytest.mark.parametrize(
     "path",
     [
+        "/",
         "/contracts/",
         "/contracts/?payment_type=PAY_PER_LABEL&q=nothing-matches",
         "/contracts/ctr_owner_label_007/",

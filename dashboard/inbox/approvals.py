@@ -1,0 +1,129 @@
+"""Approval items: waiting, declined or expired, and pending payments. No HTTP here."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import quote
+
+from dashboard.mirror.models import Milestone
+from dashboard.models import Approval
+from dashboard.opentrain.vocabulary import APPROVAL_TYPES
+from dashboard.templatetags.dashboard import money
+
+from .items import FUNDED, NOT_FUNDED, URGENT_EXPIRY, Item, is_waiting, url
+
+
+def approval_items(account, waiting: list[Approval], now) -> list[Item]:
+    amounts = _amounts(account, {a.milestone_id for a in waiting})
+    items = []
+    for approval in sorted(waiting, key=lambda a: a.created_at):
+        amount = amounts.get(approval.milestone_id)
+        kind = APPROVAL_TYPES.get(approval.type, approval.type)
+        label = approval.milestone_label or approval.contract_title or approval.contract_id
+        items.append(
+            Item(
+                key=f"approval:{approval.approval_id}",
+                kind="approval",
+                what=f"{kind} waits for a person to confirm it in OpenTrain",
+                contract_id=approval.contract_id,
+                contract_title=approval.contract_title,
+                stake=money(amount) if amount is not None else "",
+                since=approval.created_at,
+                since_label="asked",
+                action_label="Open the approval",
+                action_url=url("approval_detail", approval.approval_id),
+                urgent=approval.expires_at is not None
+                and approval.expires_at - now <= URGENT_EXPIRY,
+                expires_at=approval.expires_at,
+                approval_url=approval.approval_url,
+                mailto=_mailto(kind, label, amount, approval),
+            )
+        )
+    return items
+
+
+def _mailto(kind: str, label: str, amount, approval: Approval) -> str:
+    subject = f"Please confirm in OpenTrain: {kind} for {label}"
+    worth = f" ({money(amount)})" if amount is not None else ""
+    body = (
+        f"Hello,\n\nThe OpenTrain dashboard asked for this: {kind} for {label}{worth}.\n"
+        f"Please confirm it here: {approval.approval_url}\n"
+    )
+    return f"mailto:?subject={quote(subject)}&body={quote(body)}"
+
+
+def _amounts(account, milestone_ids: set[str]) -> dict[str, Decimal]:
+    rows = Milestone.objects.filter(contract__account=account, milestone_id__in=milestone_ids)
+    return dict(rows.values_list("milestone_id", "amount_usd"))
+
+
+def ask_again_items(account, approvals: list[Approval], now) -> list[Item]:
+    """The latest approval for each action, when it ended without a yes."""
+    latest = {}
+    for approval in sorted(approvals, key=lambda a: (a.created_at, a.pk)):
+        latest[(approval.type, approval.contract_id, approval.milestone_id)] = approval
+    ended = [a for a in latest.values() if a.status in ("declined", "expired")]
+    ended += [a for a in latest.values() if a.is_pending and not is_waiting(a, now)]
+    states = dict(
+        Milestone.objects.filter(contract__account=account, contract__status="active").values_list(
+            "milestone_id", "status"
+        )
+    )
+    routes = {
+        "milestone_fund": ("milestone_fund", NOT_FUNDED),
+        "milestone_approve": (
+            "milestone_approve",
+            FUNDED,
+        ),
+    }
+    items = []
+    for approval in ended:
+        route, needs = routes.get(approval.type, ("", ""))
+        if not route or states.get(approval.milestone_id) != needs:
+            continue  # nothing left to ask for (or not an action the inbox repeats)
+        status = "expired" if approval.is_pending else approval.status
+        items.append(
+            Item(
+                key=f"ask_again:{approval.approval_id}",
+                kind="ask_again",
+                what=f"{APPROVAL_TYPES.get(approval.type, approval.type)} was {status}",
+                contract_id=approval.contract_id,
+                contract_title=approval.contract_title,
+                stake=approval.milestone_label,
+                since=approval.updated_at,
+                since_label=status,
+                action_label="Ask again",
+                action_url=url(
+                    route, approval.milestone_id, query={"contract": approval.contract_id}
+                ),
+            )
+        )
+    return items
+
+
+def payment_items(account, asked_for: set[str]) -> list[Item]:
+    payments = account.pending_payments.exclude(milestone_id__in=asked_for)
+    contracts = dict(
+        Milestone.objects.filter(
+            contract__account=account, milestone_id__in=[p.milestone_id for p in payments]
+        ).values_list("milestone_id", "contract__contract_id")
+    )
+    items = []
+    for payment in payments.order_by("upstream_created_at"):
+        contract_id = contracts.get(payment.milestone_id, "")
+        funding = payment.status == "PENDING_FUNDING"
+        items.append(
+            Item(
+                key=f"payment:{payment.payment_id}",
+                kind="payment",
+                what=f"A {'funding' if funding else 'payout'} waits in OpenTrain",
+                contract_id=contract_id,
+                contract_title=payment.job_title,
+                stake=money(payment.amount_usd),
+                since=payment.upstream_created_at,
+                since_label="waiting",
+                action_label="Open the contract",
+                action_url=url("contract_detail", contract_id) if contract_id else "",
+            )
+        )
+    return items

@@ -1,0 +1,65 @@
+"""The inbox's items and the words and links they share. No HTTP here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.urls import NoReverseMatch, reverse
+
+from dashboard.models import Approval
+from dashboard.opentrain.vocabulary import UNITS
+from dashboard.templatetags.dashboard import number
+
+NOT_FUNDED, FUNDED = "NOT_FUNDED", "ACTIVE_FUNDED"
+OPEN_STATUSES = (NOT_FUNDED, FUNDED)
+UNFUNDED_GRACE = timedelta(days=1)
+URGENT_EXPIRY = timedelta(hours=4)  # "expires in 3 h" and sooner
+PACE_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Item:
+    key: str
+    kind: str
+    what: str  # the problem, in words
+    contract_id: str = ""
+    contract_title: str = ""
+    stake: str = ""  # the amount or volume at stake
+    since: datetime | None = None
+    since_label: str = "for"
+    action_label: str = ""
+    action_url: str = ""
+    note: str = ""
+    urgent: bool = False
+    expires_at: datetime | None = None
+    approval_url: str = ""
+    mailto: str = ""
+    detail: str = ""  # technical detail, shown behind a disclosure
+
+
+@dataclass
+class Group:
+    kind: str
+    title: str
+    items: list[Item] = field(default_factory=list)
+
+
+def is_waiting(approval: Approval, now) -> bool:
+    not_expired = approval.expires_at is None or approval.expires_at > now
+    return approval.is_pending and not_expired
+
+
+def url(name: str, *args, query: dict | None = None) -> str:
+    """A dashboard URL; "" when an ID from OpenTrain cannot be a path segment."""
+    try:
+        url = reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def volume_words(payment_type: str, volume) -> str:
+    singular, plural = UNITS.get(payment_type, ("", ""))
+    return f"{number(volume)} {singular if volume == 1 else plural}".strip()

@@ -1,0 +1,33 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from dashboard import inbox
+from dashboard.mirror.reading import account_for_request
+from dashboard.models import Snooze
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def inbox_page(request):
+    account = account_for_request(request)
+    template_name = "dashboard/inbox.html"
+    if request.htmx and not request.htmx.boosted:
+        template_name += "#inbox"
+    context = {
+        "mirror": account,
+        "groups": inbox.groups(account, request.user),
+        "setup": inbox.setup_items(account),
+        "checks": inbox.CHECKS,
+    }
+    return render(request, template_name, context)
+
+
+@require_POST
+def inbox_snooze(request):
+    key = request.POST.get("key", "").strip()
+    if key and len(key) <= 250:
+        Snooze.for_a_day(request.user, key)
+        messages.success(request, "Snoozed for a day: it comes back tomorrow if it still needs you")
+    return redirect("inbox")
