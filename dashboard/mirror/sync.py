@@ -124,14 +124,22 @@ def follow_updates(account: Account, token: str, *, since=None) -> bool:
             return changed
 
 
-def refresh_contract(account: Account, token: str, contract_id: str) -> bool:
-    """Re-read one contract into the mirror; True when something changed."""
+def refresh_contract(
+    account: Account, token: str, contract_id: str, *, listed: opentrain.Contract | None = None
+) -> bool:
+    """Re-read one contract into the mirror; True when something changed.
+
+    `listed` is the contract as `GET /contracts` just showed it: when its own read answers 404
+    (an ID no path can carry), the list's copy is kept, without a budget, rather than nothing."""
     try:
         contract = _paced(opentrain.get_contract, token, contract_id)
     except OpenTrainError as error:
-        if error.status == 404:
+        if error.status == 404 and listed is not None:
+            contract = listed
+        elif error.status == 404:
             return store.forget_contract(account, contract_id)
-        raise
+        else:
+            raise
     _, changed = store.save_contract(account, contract)
     return changed
 
@@ -162,7 +170,7 @@ def reconcile(account: Account, token: str) -> bool:
     for contract in listed:
         if known.get(contract.id) == contract.updated_at and contract.id in known_budget:
             continue
-        changed = refresh_contract(account, token, contract.id) or changed
+        changed = refresh_contract(account, token, contract.id, listed=contract) or changed
     try:
         payments = _paced(opentrain.list_pending_payments, token)
     except OpenTrainError as error:
