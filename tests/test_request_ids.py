@@ -12,7 +12,7 @@ import pytest
 from sandbox.demo import OWNER_TOKEN
 from sandbox.models import Account as UpstreamAccount
 
-CONTRACT = "/contracts/ctr_owner_hourly_38/"
+FORM = "/contracts/ctr_owner_hourly_38/milestones/new/"
 
 
 @pytest.fixture
@@ -43,13 +43,21 @@ def test_a_request_id_sent_by_the_client_is_not_trusted(client, db):
 
 
 def test_a_json_log_line_carries_both_request_ids_and_no_token(sandbox, pm, json_log):
-    UpstreamAccount.objects.filter(key="owner").update(fault="GET:500")
+    # Pages read the mirror; a write is what reaches OpenTrain from a request.
+    form = pm.get(FORM).content.decode()
+    key = re.search(r'name="submission_key" value="([0-9a-f-]{36})"', form).group(1)
+    UpstreamAccount.objects.filter(key="owner").update(fault="POST:500")
 
-    response = pm.get(CONTRACT + "?q=secret-search-words")
+    response = pm.post(
+        FORM + "?q=secret-search-words",
+        {"name": "Logged", "description": "request ids", "volume": "2", "submission_key": key},
+    )
 
     lines = json_log.getvalue().splitlines()
     records = [json.loads(line) for line in lines]
-    upstream = [r for r in records if r["name"] == "dashboard.opentrain" and r["ot_status"] == 500]
+    upstream = [
+        r for r in records if r["name"] == "dashboard.opentrain" and r.get("ot_status") == 500
+    ]
     assert upstream, lines
     record = upstream[0]
     assert record["request_id"] == response["X-Request-ID"]
