@@ -42,6 +42,10 @@ def milestone_new(request):
     picker = ContractPickerForm(data if "contract" in data else None, contracts=contracts)
     contract = picker.chosen
     action = reverse("milestone_new")
+    if request.method == "POST" and "choose" in request.POST:
+        # "Choose" without JavaScript: the chosen contract's fields, with what was typed so far.
+        form = _typed_form(request.POST, contract)
+        return _form_again(request, account, contract, form, action=action, picker=picker)
     if request.method == "POST":
         return _submit(request, account, contract, action=action, picker=picker)
     if request.htmx:
@@ -113,15 +117,19 @@ def _form_again(request, account, contract, form, **context):
     """A posted form re-rendered: in place for htmx, else the whole page."""
     if request.htmx:
         template_name = TEMPLATE + "#milestone-form"
-        return render(request, template_name, _context(request, contract, form, **context))
+        context = _context(request, contract, form, access_problem=_hint(account), **context)
+        return render(request, template_name, context)
     return _page(request, account, contract, form, **context)
 
 
 def _page(request, account, contract, form, **context):
-    # The hint as the worker last stored it: opening the form never asks OpenTrain.
-    access_problem = access.stored_problem(account.access) if account is not None else None
-    context = _context(request, contract, form, access_problem=access_problem, **context)
+    context = _context(request, contract, form, access_problem=_hint(account), **context)
     return render(request, TEMPLATE, {**context, "mirror": account})
+
+
+def _hint(account):
+    # The hint as the worker last stored it: opening the form never asks OpenTrain.
+    return access.stored_problem(account.access) if account is not None else None
 
 
 def _context(request, contract, form, *, action, picker=None, **extra):
@@ -150,6 +158,16 @@ def _rate(contract):
 def _blank_form(contract):
     form_class = _form_class(contract)
     return form_class(rate=_rate(contract)) if form_class else None
+
+
+def _typed_form(data, contract):
+    """An unbound form showing what was typed (no errors yet), with a fresh submission key."""
+    form_class = _form_class(contract)
+    if form_class is None:
+        return None
+    typed = {name: data[name] for name in form_class.base_fields if data.get(name)}
+    typed.pop("submission_key", None)
+    return form_class(initial=typed, rate=_rate(contract))
 
 
 def _with_new_key(request, form_class, rate):
