@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from dashboard import access, form_contracts, services, submissions
+from dashboard import access, drafts, form_contracts, services, submissions
 from dashboard.forms import FORMS, ContractPickerForm, MilestoneForm
 from dashboard.mirror import after_write, reading
 from dashboard.models import Submission
@@ -29,7 +29,8 @@ def milestone_create(request, contract_id):
     action = reverse("milestone_create", args=[contract.id])
     if request.method == "POST":
         return _submit(request, account, contract, action=action)
-    return _page(request, account, contract, _blank_form(contract), action=action)
+    form = _typed_form(drafts.take(request), contract)
+    return _page(request, account, contract, form, action=action)
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,6 +40,9 @@ def milestone_new(request):
     account = reading.account_for_request(request)
     contracts = form_contracts.contracts_for_picker(account)
     data = request.POST if request.method == "POST" else request.GET
+    draft = drafts.take(request) if request.method == "GET" and not request.htmx else {}
+    if draft.get("contract") and "contract" not in data:
+        data = {"contract": draft["contract"]}
     picker = ContractPickerForm(data if "contract" in data else None, contracts=contracts)
     contract = picker.chosen
     action = reverse("milestone_new")
@@ -53,7 +57,8 @@ def milestone_new(request):
         template_name = TEMPLATE + "#payment-fields"
         context = _context(request, contract, _blank_form(contract), action=action, picker=picker)
         return render(request, template_name, context)
-    return _page(request, account, contract, _blank_form(contract), action=action, picker=picker)
+    form = _typed_form(draft, contract)
+    return _page(request, account, contract, form, action=action, picker=picker)
 
 
 @require_GET
@@ -161,7 +166,8 @@ def _blank_form(contract):
 
 
 def _typed_form(data, contract):
-    """An unbound form showing what was typed (no errors yet), with a fresh submission key."""
+    """An unbound form showing what was typed (no errors yet), with a fresh submission key:
+    after "Choose", or after signing in again (`drafts`). Blank when nothing was typed."""
     form_class = _form_class(contract)
     if form_class is None:
         return None
