@@ -11,10 +11,11 @@ PYTHON := $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	command -v $$p; break; fi; done)
 
-.PHONY: help run test lint format check-python install screenshots bench load multihost
+.PHONY: help setup run reset test lint format check-python install screenshots bench load multihost
 
 help:
-	@echo "make run          create the environment, install, migrate, seed the sandbox and serve on 127.0.0.1:$(PORT)"
+	@echo "make run          create the environment, install, migrate, seed an empty sandbox and serve on 127.0.0.1:$(PORT)"
+	@echo "make reset        start over: delete the SQLite database (dashboard and sandbox) and set up again"
 	@echo "make test         lint (ruff) and every test, browser tests included"
 	@echo "make screenshots  save a PNG of each main screen under docs/screenshots/"
 	@echo "make bench        measure the dashboard against the API alone (writes docs/benchmarks.md)"
@@ -42,20 +43,31 @@ install: $(BIN)/.installed .env
 	@umask 077 && echo "SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .env
 	@echo "Wrote .env with a new SECRET_KEY (see .env.example for every setting)."
 
+# The database and the sandbox, quietly: a sandbox is seeded only while it is empty, so what the
+# dashboard did since (milestones, ended contracts, its history) survives the next `make run`.
+setup: install
+	@$(BIN)/python manage.py migrate --noinput -v 0
+	@if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
+	  $(BIN)/python manage.py seed_sandbox --if-empty; fi
+
 # The web server and the sync worker (the Procfile's two processes) together; Ctrl-C stops both.
 # On the sandbox (no OT_API_TOKEN) the worker first registers the sandbox's webhook to this server.
+# The sign-in is printed last, once the server answers.
 WEBHOOK_URL := http://127.0.0.1:$(PORT)/webhooks/opentrain/
-run: install
-	$(BIN)/python manage.py migrate --noinput
-	@if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
-	  $(BIN)/python manage.py seed_sandbox; fi
-	$(BIN)/python manage.py ensure_local_user
+run: setup
 	@register=""; if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
 	  register="--register-webhook $(WEBHOOK_URL)"; fi; \
 	trap 'kill 0' INT TERM; \
 	$(BIN)/python manage.py sync_worker $$register & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
+	{ $(BIN)/python scripts/wait_for_port.py $(PORT) && $(BIN)/python manage.py ensure_local_user; } & \
 	wait
+
+# Start over: delete the SQLite database (dashboard and sandbox), then set up again.
+reset: install
+	@$(BIN)/python scripts/local_db.py
+	@$(MAKE) --no-print-directory setup
+	@$(BIN)/python manage.py ensure_local_user
 
 lint: install
 	$(BIN)/ruff check .

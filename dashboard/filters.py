@@ -10,13 +10,25 @@ PAGE_SIZE = 25
 
 
 class ContractFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label="Status")
-    payment_type = forms.ChoiceField(choices=MODEL_CHOICES, required=False, label="Payment model")
+    status = forms.ChoiceField(
+        choices=STATUS_CHOICES,
+        required=False,
+        label="Status",
+        error_messages={"invalid_choice": "“%(value)s” is not a known status: showing all."},
+    )
+    payment_type = forms.ChoiceField(
+        choices=MODEL_CHOICES,
+        required=False,
+        label="Payment model",
+        error_messages={"invalid_choice": "“%(value)s” is not a known payment model: showing any."},
+    )
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
 
     def values(self) -> dict:
-        """The filters to apply; a value that did not validate falls back to its default."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The filters to apply; a value that did not validate falls back to its default (and
+        the form's error next to that filter says so)."""
+        self.is_valid()
+        data = self.cleaned_data
         return {
             "status": data.get("status") or "all",
             "payment_type": data.get("payment_type") or "",

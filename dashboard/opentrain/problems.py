@@ -37,6 +37,17 @@ class Problem:
     def has_link(self) -> bool:
         return bool(self.link_url)
 
+    @property
+    def can_retry(self) -> bool:
+        """Whether sending the same request again may succeed without an administrator or
+        OpenTrain changing something first."""
+        return self.kind not in NO_RETRY
+
+
+# Refusals a second try gets too: the token, its scopes, a switched-off feature, an ended or
+# missing contract.
+NO_RETRY = frozenset({"auth", "scope", "feature", "contract_ended", "not_found"})
+
 
 def _link(url: object, label: str) -> dict:
     url = url if isinstance(url, str) else ""

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from dashboard import access, form_contracts, services, submissions
+from dashboard import access, drafts, form_contracts, services, submissions
 from dashboard.forms import FORMS, ContractPickerForm, MilestoneForm
 from dashboard.mirror import after_write, reading
 from dashboard.models import Submission
@@ -31,7 +31,8 @@ def milestone_create(request, contract_id):
     action = reverse("milestone_create", args=[contract.id])
     if request.method == "POST":
         return _submit(request, account, contract, action=action)
-    form = _blank_form(contract, prefill=request.GET)
+    draft = drafts.take(request)  # what was typed before a sign-in, if anything
+    form = _typed_form(draft, contract) if draft else _blank_form(contract, prefill=request.GET)
     return _page(request, account, contract, form, action=action)
 
 
@@ -42,9 +43,16 @@ def milestone_new(request):
     account = reading.account_for_request(request)
     contracts = form_contracts.contracts_for_picker(account)
     data = request.POST if request.method == "POST" else request.GET
+    draft = drafts.take(request) if request.method == "GET" and not request.htmx else {}
+    if draft.get("contract") and "contract" not in data:
+        data = {"contract": draft["contract"]}
     picker = ContractPickerForm(data if "contract" in data else None, contracts=contracts)
     contract = picker.chosen
     action = reverse("milestone_new")
+    if request.method == "POST" and "choose" in request.POST:
+        # "Choose" without JavaScript: the chosen contract's fields, with what was typed so far.
+        form = _typed_form(request.POST, contract)
+        return _form_again(request, account, contract, form, action=action, picker=picker)
     if request.method == "POST":
         return _submit(request, account, contract, action=action, picker=picker)
     if request.htmx:
@@ -52,7 +60,8 @@ def milestone_new(request):
         template_name = TEMPLATE + "#payment-fields"
         context = _context(request, contract, _blank_form(contract), action=action, picker=picker)
         return render(request, template_name, context)
-    return _page(request, account, contract, _blank_form(contract), action=action, picker=picker)
+    form = _typed_form(draft, contract)
+    return _page(request, account, contract, form, action=action, picker=picker)
 
 
 @require_GET
@@ -116,15 +125,19 @@ def _form_again(request, account, contract, form, **context):
     """A posted form re-rendered: in place for htmx, else the whole page."""
     if request.htmx:
         template_name = TEMPLATE + "#milestone-form"
-        return render(request, template_name, _context(request, contract, form, **context))
+        context = _context(request, contract, form, access_problem=_hint(account), **context)
+        return render(request, template_name, context)
     return _page(request, account, contract, form, **context)
 
 
 def _page(request, account, contract, form, **context):
-    # The hint as the worker last stored it: opening the form never asks OpenTrain.
-    access_problem = access.stored_problem(account.access) if account is not None else None
-    context = _context(request, contract, form, access_problem=access_problem, **context)
+    context = _context(request, contract, form, access_problem=_hint(account), **context)
     return render(request, TEMPLATE, {**context, "mirror": account})
+
+
+def _hint(account):
+    # The hint as the worker last stored it: opening the form never asks OpenTrain.
+    return access.stored_problem(account.access) if account is not None else None
 
 
 def _context(request, contract, form, *, action, picker=None, **extra):
@@ -163,6 +176,17 @@ def _blank_form(contract, prefill=None):
         with contextlib.suppress(ValidationError):
             initial[name] = form_class.base_fields[name].clean(prefill[name])
     return form_class(rate=_rate(contract), initial=initial)
+
+
+def _typed_form(data, contract):
+    """An unbound form showing what was typed (no errors yet), with a fresh submission key:
+    after "Choose", or after signing in again (`drafts`). Blank when nothing was typed."""
+    form_class = _form_class(contract)
+    if form_class is None:
+        return None
+    typed = {name: data[name] for name in form_class.base_fields if data.get(name)}
+    typed.pop("submission_key", None)
+    return form_class(initial=typed, rate=_rate(contract))
 
 
 def _with_new_key(request, form_class, rate):

@@ -3,7 +3,7 @@
 Idempotent: every seeded row has a fixed id and is written with update_or_create, so running it
 again restores the documented state. `--reset` also deletes what the API added since (milestones,
 approvals, extra contracts) on the seeded accounts. `--contracts N` adds N bulk contracts to the
-owner account, for benchmarks.
+owner account, for benchmarks. `--if-empty` seeds only a sandbox with no accounts (`make run`).
 """
 
 from __future__ import annotations
@@ -231,8 +231,18 @@ class Command(BaseCommand):
             metavar="N",
             help="Add N bulk contracts to the owner account (for benchmarks).",
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Seed only a sandbox with no accounts yet (make run): what the dashboard did "
+            "since stays as it is.",
+        )
 
-    def handle(self, *args, reset=False, contracts=0, **options):
+    def handle(self, *args, reset=False, contracts=0, if_empty=False, **options):
+        if if_empty and Account.objects.exists():
+            if options["verbosity"] > 0:
+                self.stdout.write("Sandbox already seeded: kept as it is (make reset starts over).")
+            return
         accounts = seed(reset=reset)
         if contracts > 0:
             seed_bulk(accounts[0], contracts)
