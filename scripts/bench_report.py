@@ -111,7 +111,7 @@ def machine() -> str:
 
 HOW = """\
 How it is measured (`make bench`, `scripts/bench.py`; `make bench BENCH_ARGS=--quick` for small
-sizes in about two minutes; `--pg URL` or MULTIHOST_DATABASE_URL adds PostgreSQL, in schemas of
+sizes in two to three minutes; `--pg URL` or MULTIHOST_DATABASE_URL adds PostgreSQL, in schemas of
 the benchmark's own that it drops afterwards):
 
 - **The fast upstream** (`scripts/fast_upstream.py`): the sandbox is seeded with N bulk contracts
