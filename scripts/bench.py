@@ -1,280 +1,95 @@
 #!/usr/bin/env python
-"""Measure the dashboard against the OpenTrain API alone: `make bench` (writes docs/benchmarks.md).
+"""Measure the mirror: `make bench` (writes docs/benchmarks.md; see it for how).
 
-For each account size N it builds a throwaway SQLite database, seeds the sandbox with N bulk
-contracts (three milestones each), starts gunicorn with gunicorn.conf.py (one worker, threads) and
-times, request by request and interleaved so both sides see the same machine:
-
-- the API alone, straight to the sandbox with httpx: GET /contracts (fetch and JSON parse),
-  GET /contracts/{id}, POST /contracts/{id}/milestones;
-- the dashboard, signed in through its login form: the list (first view, repeat view, filtered),
-  the contract page, the payment-fields swap and a milestone submission.
-
-Upstream calls are counted from the server's own log (JSON lines; the client's records on logger
-"dashboard.opentrain" carry `ot_method`, `ot_route`, `ot_ms`), read back after each request;
-memory from /proc/<worker>/status.
-
-    python scripts/bench.py                 # N = 50, 500, 5000
-    python scripts/bench.py --quick         # N = 50, a few iterations (under a minute)
-    python scripts/bench.py --latency 50    # every upstream call answered 50 ms later
+python scripts/bench.py                  # pages at 500, 5,000, 50,000; reconcile 5,000
+python scripts/bench.py --quick          # pages at 500, reconcile 200 (SQLite), 10 changes
+python scripts/bench.py --pg URL         # PostgreSQL too (default: MULTIHOST_DATABASE_URL)
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
-import secrets
 import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
-import httpx
-from bench_report import Row, report, table
-from pm_client import SignInError, milestone_data, sign_in
-from servers import ROOT, Server, ServerError, free_port, manage, sandbox_env
+from bench_pages import bench_pages
+from bench_report import fmt_ms, median, p95, report
+from bench_sync import bench_reconcile, bench_webhook, capture_sandbox
+from fast_upstream import FastUpstream
+from servers import ROOT, ServerError, free_port
 
-from sandbox.demo import OWNER_TOKEN
-
-API_PREFIX = "/sandbox/api/public/v1"
-USERNAME, PASSWORD = "bench", "bench-pass-" + secrets.token_hex(6)
-
-
-# --- the server --------------------------------------------------------------------------------
-
-
-def server_env(tmp: Path, port: int) -> dict:
-    return sandbox_env(
-        f"sqlite:///{tmp / 'bench.sqlite3'}",
-        PORT=str(port),
-        WEB_CONCURRENCY="1",
-        GUNICORN_THREADS="8",
-        GUNICORN_ACCESS_LOG="",
-    )
-
-
-def prepare(n: int, env: dict, latency_ms: int) -> None:
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_sandbox", "--contracts", str(n))  # seeding clears every account's fault
-    manage(env, "make_editors", USERNAME, "--password", PASSWORD)
-    if latency_ms:
-        manage(env, "sandbox_fault", "owner", f"latency={latency_ms}")
-
-
-def memory_kib(server: Server) -> dict[str, int]:
-    """The gunicorn worker's resident memory now and at its peak."""
-    pid = server.proc.pid
-    worker = int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
-    status = Path(f"/proc/{worker}/status").read_text()
-    return {
-        key: int(re.search(rf"^{key}:\s+(\d+) kB", status, re.MULTILINE).group(1))
-        for key in ("VmRSS", "VmHWM")
-    }
-
-
-# --- the two clients -------------------------------------------------------------------------
-
-
-def api_client(url: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=url + API_PREFIX,
-        timeout=120,
-        headers={"Authorization": f"Bearer {OWNER_TOKEN}", "Accept": "application/json"},
-    )
-
-
-def parse(response: httpx.Response) -> dict:
-    """What a client of the API does with an answer: check it, parse it (exact decimals)."""
-    response.raise_for_status()
-    return json.loads(response.content, parse_float=Decimal)
-
-
-# --- measuring -------------------------------------------------------------------------------
-
-
-@dataclass
-class Step:
-    row: Row
-    run: Callable[[], httpx.Response]
-    prepare: Callable[[], None] | None = None
-    expect: tuple[int, ...] = (200,)
-
-
-def measure(server: Server, step: Step, record: bool) -> None:
-    if step.prepare is not None:
-        step.prepare()
-    offset = server.mark()
-    started = time.perf_counter()
-    response = step.run()
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status_code not in step.expect:
-        sys.exit(f"{step.row.label}: {response.status_code}\n{response.text[:2000]}")
-    if record:
-        upstream = server.upstream_calls_since(offset)
-        step.row.times.append(elapsed)
-        step.row.calls.append(len(upstream))
-        step.row.own.append(elapsed - sum(call.ms for call in upstream))
-
-
-def bench_size(n: int, iterations: int, soak: int, latency_ms: int) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
-    port = free_port()
-    env = server_env(tmp, port)
-    print(f"\nN = {n}: seeding {n} contracts ...", flush=True)
-    prepare(n, env, latency_ms)
-    server = Server.start(env, tmp / "server.log")
-    try:
-        return run_size(server, n, iterations, soak)
-    finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run_size(server: Server, n: int, iterations: int, soak: int) -> dict:
-    api = api_client(server.url)
-    try:
-        web = sign_in(server.url, USERNAME, PASSWORD, timeout=120)
-    except SignInError as error:
-        sys.exit(str(error))
-    contracts = parse(api.get("/contracts"))["contracts"]
-    bulk = [c for c in contracts if c["paymentType"] == "FIXED_PRICE" and c["status"] == "active"]
-    read_id, write_id = bulk[0]["id"], bulk[1]["id"]
-    hx = {"HX-Request": "true"}
-
-    api_list = Row("API: GET /contracts (fetch + parse JSON)", "GET /contracts")
-    api_get = Row("API: GET /contracts/{id}", "GET /contracts/{id}")
-    api_post = Row("API: POST /contracts/{id}/milestones", "POST /contracts/{id}/milestones")
-    first = Row("Contracts list, first view", "/contracts/?refresh=1", api_list.label, 1)
-    repeat = Row("Contracts list, repeat view", "/contracts/", api_list.label, 0)
-    filtered = Row(
-        "Contracts list, filtered",
-        "/contracts/?status=active&payment_type=PAY_PER_LABEL&q=project",
-        api_list.label,
-        0,
-    )
-    page = Row("Contract page", "/contracts/{id}/", api_get.label, 1)
-    swap = Row("Payment-fields swap (htmx)", "/milestones/new/?contract={id}", api_get.label, 0)
-    submit = Row("Milestone submission", "POST /contracts/{id}/milestones/new/", api_post.label, 1)
-
-    form: dict[str, str] = {}
-
-    def load_form() -> None:
-        response = web.get(f"/contracts/{write_id}/milestones/new/")
-        form.clear()
-        form.update(
-            milestone_data(
-                response.text,
-                name="Bench batch",
-                description="A milestone the benchmark submits.",
-                due_date="2030-01-31",
-                amount_usd="500",
-            )
-        )
-
-    def post_milestone() -> httpx.Response:
-        return web.post(f"/contracts/{write_id}/milestones/new/", data=form)
-
-    steps = [
-        Step(api_list, lambda: _parsed(api.get("/contracts"))),
-        Step(api_get, lambda: _parsed(api.get(f"/contracts/{read_id}"))),
-        Step(first, lambda: web.get("/contracts/?refresh=1")),
-        Step(repeat, lambda: web.get("/contracts/")),
-        Step(filtered, lambda: web.get(filtered.request)),
-        Step(page, lambda: web.get(f"/contracts/{read_id}/")),
-    ]
-    milestone_form = web.get(f"/contracts/{write_id}/milestones/new/")
-    if milestone_form.status_code == 200 and "submission_key" in milestone_form.text:
-        steps += [
-            Step(swap, lambda: web.get(f"/milestones/new/?contract={read_id}", headers=hx)),
-            Step(
-                api_post,
-                lambda: api.post(
-                    f"/contracts/{write_id}/milestones",
-                    json={"description": "A milestone the API alone creates.", "amountUsd": 500},
-                ),
-                expect=(201,),
-            ),
-            Step(submit, post_milestone, prepare=load_form, expect=(302, 303, 200, 204)),
-        ]
-    else:
-        for row in (swap, api_post, submit):
-            row.skipped = "the milestone form is not in this checkout yet"
-
-    # Warm-up: imports, connections, template loading, the sandbox accounts cache.
-    for _ in range(3):
-        for step in steps:
-            measure(server, step, record=False)
-    warm = memory_kib(server)
-    print(f"  warm, RSS {warm['VmRSS'] / 1024:.0f} MiB; {iterations} rounds ...", flush=True)
-    for i in range(iterations):
-        for step in steps:
-            measure(server, step, record=True)
-        if (i + 1) % 5 == 0:
-            print(f"  round {i + 1}/{iterations}", flush=True)
-    measured = memory_kib(server)
-    # Memory soak: many more requests of every kind; RSS should stay where it was.
-    reads = [s for s in steps if s.row in (first, repeat, filtered, page, swap)]
-    checkpoints = [measured["VmRSS"]]
-    for i in range(soak):
-        for step in reads:
-            measure(server, step, record=False)
-        if (i + 1) % max(1, soak // 5) == 0:
-            checkpoints.append(memory_kib(server)["VmRSS"])
-    after = memory_kib(server)
-
-    if submit.times:
-        check_submission(web, write_id)
-    rows = [api_list, api_get, api_post, first, repeat, filtered, page, swap, submit]
-    return {
-        "n": n,
-        "rows": rows,
-        "memory": {"warm": warm, "measured": measured, "after_soak": after},
-        "checkpoints": checkpoints,
-        "soak_requests": soak * len(reads),
-        "iterations": iterations,
-    }
-
-
-def _parsed(response: httpx.Response) -> httpx.Response:
-    parse(response)
-    return response
-
-
-def check_submission(web: httpx.Client, contract_id: str) -> None:
-    """A sanity check that the submissions really created milestones (the page lists them)."""
-    page = web.get(f"/contracts/{contract_id}/")
-    if "Bench batch" not in page.text:
-        sys.exit("the dashboard's milestone submissions did not show up on the contract page")
+NOT_MEASURED = [
+    "- Pages under concurrent load (one client at a time here; `make load` drives 20+ PMs).",
+    "- The live page's own poll (htmx every 1 s): the benchmark polls the stamp itself.",
+    "- Webhook → visible on PostgreSQL, and with several web or worker processes.",
+    "- A real OpenTrain: its latency and rate limits (the fast upstream answers at once).",
+    "- Reconciliation of an already-full mirror (only changed contracts are read again).",
+    "- The sandbox's own speed: it only provides the captured bytes and the deliveries.",
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="N=50 and a few rounds (< 1 min)")
-    parser.add_argument("--sizes", default="", help="comma-separated contract counts")
-    parser.add_argument("--iterations", type=int, default=0, help="timed rounds per size")
-    parser.add_argument("--latency", type=int, default=0, help="injected upstream latency, ms")
+    parser.add_argument("--quick", action="store_true", help="small sizes only (~2 min)")
+    parser.add_argument("--sizes", default="", help="page sizes, comma-separated")
+    parser.add_argument("--reconcile", type=int, default=0, help="contracts to reconcile")
+    parser.add_argument("--changes", type=int, default=0, help="webhook changes to time")
+    parser.add_argument("--pg", default=os.environ.get("MULTIHOST_DATABASE_URL", ""))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
-
     sizes = [int(s) for s in args.sizes.split(",") if s] or (
-        [50] if args.quick else [50, 500, 5000]
+        [500] if args.quick else [500, 5000, 50000]
     )
+    reconcile_n = args.reconcile or (200 if args.quick else 5000)
+    changes = args.changes or (10 if args.quick else 50)
+    kinds = ["sqlite"] + (["postgresql"] if args.pg else [])
+    not_measured = list(NOT_MEASURED)
+    if not args.pg:
+        not_measured.insert(0, "- PostgreSQL: no --pg URL (or MULTIHOST_DATABASE_URL) given.")
     load_before = os.getloadavg()[0]
-    results = []
-    for n in sizes:
-        iterations = args.iterations or (6 if args.quick else (15 if n >= 5000 else 30))
-        soak = 10 if args.quick else (40 if n >= 5000 else 100)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    results = {"pages": [], "reconcile": [], "not_measured": not_measured}
+    try:
+        print(f"Capturing {reconcile_n} contracts from the sandbox ...", flush=True)
+        capture = capture_sandbox(reconcile_n, tmp)
+        upstream = FastUpstream(capture, free_port())
         try:
-            results.append(bench_size(n, iterations, soak, args.latency))
-        except ServerError as error:
-            sys.exit(str(error))
-        print("\n".join(table(results[-1])), flush=True)
+            for kind in kinds:
+                for n in sizes:
+                    print(f"Pages, {kind}, {n:,} contracts ...", flush=True)
+                    rounds = 10 if args.quick else 30
+                    result = bench_pages(kind, n, tmp, capture, upstream.url, args.pg, rounds)
+                    results["pages"].append(result)
+                    for row in result["rows"]:
+                        print(
+                            f"  {row.label}: median {fmt_ms(median(row.times))} ms, "
+                            f"p95 {fmt_ms(p95(row.times))} ms",
+                            flush=True,
+                        )
+            # --quick: SQLite only, to stay near two minutes.
+            for kind in kinds[:1] if args.quick else kinds:
+                print(f"Reconciliation, {kind}, {reconcile_n:,} contracts ...", flush=True)
+                runs = 2
+                results["reconcile"].append(
+                    bench_reconcile(kind, reconcile_n, tmp, upstream.url, args.pg, runs)
+                )
+        finally:
+            upstream.stop()
+        print(f"Webhook delivered -> visible, {changes} changes ...", flush=True)
+        results["webhook"] = bench_webhook(tmp, changes)
+        hook = results["webhook"]
+        print(
+            f"  page shows it: median {median(hook['shown']):.2f} s, "
+            f"p95 {p95(hook['shown']):.2f} s",
+            flush=True,
+        )
+    except ServerError as error:
+        sys.exit(str(error))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     text = report(results, args, f"{load_before:.1f} and {os.getloadavg()[0]:.1f}")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text + "\n")

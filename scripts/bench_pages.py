@@ -1,0 +1,155 @@
+"""The pages from the mirror, timed: the list (filters, a search, page 2) and the contract page at
+N contracts, on SQLite or PostgreSQL, and the web and worker memory over 1,000 requests.
+
+The dashboard runs as in production (OT_API_TOKEN set, no sandbox) against the fast upstream, so
+a page that called OpenTrain would show it in the upstream-call count; the sync worker runs
+beside it. Times are the client's, from request sent to full response read, over loopback.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from bench_report import Row
+from pm_client import form_inputs, sign_in
+from servers import ROOT, Server, free_port, manage, sandbox_env
+
+USERNAME, PASSWORD = "bench", "bench-pass-not-secret"
+PAGES = [
+    ("List, first page", "/contracts/"),
+    ("List, status filter", "/contracts/?status=active"),
+    ("List, payment-model filter", "/contracts/?payment_type=PAY_PER_LABEL"),
+    ("List, search", "/contracts/?q=portugal"),
+    ("List, filters + search", "/contracts/?status=active&payment_type=PAY_PER_HOUR&q=project"),
+    ("List, page 2", "/contracts/?page=2"),
+    ("Contract page", "/contracts/{id}/"),
+    ("Version stamp (unchanged)", "/sync/version/?v={v}"),
+]
+CONTRACT_LINK = re.compile(r'href="/contracts/(ctr_[^/"]+)/"')
+VERSION = re.compile(r"/sync/version/\?v=(\d+)")
+
+
+def database_url(kind: str, tmp: Path, schema: str, pg_url: str) -> str:
+    """A database of the benchmark's own: a new SQLite file, or a PostgreSQL schema emptied now."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / f'{schema}.sqlite3'}"
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        db.execute(f"CREATE SCHEMA {schema}")
+    return f"{pg_url}?options=-c%20search_path%3D{schema}"
+
+
+def drop_schema(kind: str, schema: str, pg_url: str) -> None:
+    if kind == "postgresql":
+        import psycopg
+
+        with psycopg.connect(pg_url, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def production_env(db_url: str, upstream_url: str, port: int) -> dict:
+    return sandbox_env(
+        db_url,
+        PORT=str(port),
+        OT_SANDBOX="false",
+        OT_API_TOKEN="bench-token-ignored-by-the-fast-upstream",
+        OT_API_BASE_URL=upstream_url,
+        OT_SYNC_POLL_SECONDS="3600",  # the worker works on Sync now only
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="8",
+        GUNICORN_ACCESS_LOG="",
+    )
+
+
+def rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1))
+
+
+def gunicorn_worker(server: Server) -> int:
+    pid = server.proc.pid
+    return int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+
+
+def bench_pages(
+    kind: str, n: int, tmp: Path, capture: Path, upstream_url: str, pg_url: str, rounds: int
+) -> dict:
+    port = free_port()
+    schema = f"bench_pages_{n}"
+    env = production_env(database_url(kind, tmp, schema, pg_url), upstream_url, port)
+    manage(env, "migrate", "--noinput")
+    manage(env, "make_editors", USERNAME, "--password", PASSWORD)
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, "scripts/bench_fill.py", str(capture), str(n)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    fill_s = time.perf_counter() - started
+    server = Server.start(env, tmp / f"web-{kind}-{n}.log")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "sync_worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        result = _measure(server, worker.pid, rounds)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        server.stop()
+        drop_schema(kind, schema, pg_url)
+    return {"kind": kind, "n": n, "fill_s": fill_s, **result}
+
+
+def _measure(server: Server, worker_pid: int, rounds: int) -> dict:
+    web = sign_in(server.url, USERNAME, PASSWORD, timeout=60)
+    first = web.get("/contracts/").text
+    contract_id = CONTRACT_LINK.findall(first)[-1]
+    version = VERSION.search(first).group(1)
+    rows = [Row(label, path.format(id=contract_id, v=version)) for label, path in PAGES]
+    for _ in range(3):  # warm-up: imports, templates, connections
+        for row in rows:
+            _timed(server, web, row, record=False)
+    for _ in range(rounds):
+        for row in rows:
+            _timed(server, web, row, record=True)
+
+    # Memory over 1,000 more requests: the pages in turn, every 10th a Sync now (a task the
+    # worker runs: a read of the updates feed from the fast upstream).
+    web_pid = gunicorn_worker(server)
+    before = {"web": rss_kib(web_pid), "worker": rss_kib(worker_pid)}
+    csrf = form_inputs(first).get("csrfmiddlewaretoken", "")
+    for i in range(1000):
+        if i % 10 == 9:
+            response = web.post("/sync/now/", data={"csrfmiddlewaretoken": csrf})
+            if response.status_code != 302:
+                sys.exit(f"Sync now answered {response.status_code}")
+        else:
+            _timed(server, web, rows[i % len(rows)], record=False)
+    time.sleep(2)  # let the worker finish the last task
+    after = {"web": rss_kib(web_pid), "worker": rss_kib(worker_pid)}
+    return {"rows": rows, "memory": {"before": before, "after": after}}
+
+
+def _timed(server: Server, web: httpx.Client, row: Row, record: bool) -> None:
+    mark = server.mark()
+    started = time.perf_counter()
+    response = web.get(row.request)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code not in (200, 204):
+        sys.exit(f"{row.label}: {response.status_code}\n{response.text[:2000]}")
+    if record:
+        row.times.append(elapsed)
+        row.calls.append(len(server.upstream_calls_since(mark)))
