@@ -33,7 +33,14 @@
     root.querySelectorAll("time[data-local]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
-      el.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      // The server's one shape ("26 Nov 2026, 14:05 UTC"), in the reader's own time zone.
+      var parts = {};
+      new Intl.DateTimeFormat("en-GB", {
+        day: "numeric", month: "short", year: "numeric",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
+      }).formatToParts(when).forEach(function (part) { parts[part.type] = part.value; });
+      el.textContent = parts.day + " " + parts.month + " " + parts.year + ", " +
+        parts.hour + ":" + parts.minute + " " + parts.timeZoneName;
       el.title = el.getAttribute("datetime");
     });
   }

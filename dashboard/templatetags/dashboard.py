@@ -1,6 +1,6 @@
 """Template helpers: money, payment models and statuses in words, and safe outbound links."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
@@ -105,6 +105,23 @@ def iso(value):
     if isinstance(value, datetime):
         return value
     return parse_timestamp(value)
+
+
+# One way to write a date and one for a moment across the app: "26 Nov 2026" and
+# "26 Nov 2026, 14:05 UTC" (app.js writes the same shape in the reader's own time zone).
+@register.filter
+def day(value):
+    moment = iso(value)
+    return f"{moment.day} {moment:%b %Y}" if moment else ""
+
+
+@register.filter
+def when(value):
+    moment = iso(value)
+    if not moment:
+        return ""
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 @register.filter
