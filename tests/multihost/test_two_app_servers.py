@@ -17,6 +17,7 @@ import pytest
 
 from scripts.pm_client import login_data, milestone_data
 from scripts.servers import Server, ServerError, free_port, manage, sandbox_env
+from tests.multihost.mirror_db import clear_mirror
 
 DATABASE_URL = os.environ.get("MULTIHOST_DATABASE_URL", "")
 CACHE_URL = os.environ.get("MULTIHOST_CACHE_URL", "")
@@ -60,6 +61,7 @@ def servers(tmp_path_factory):
     api_port = free_port()
     api = _env(api_port)
     _manage(api, "migrate", "--noinput")
+    clear_mirror(DATABASE_URL)
     _manage(api, "seed_sandbox", "--reset")
     _manage(api, "make_editors", USERNAME, "--password", PASSWORD, "--clear-cache")
     api_url = f"http://127.0.0.1:{api_port}/sandbox/api/public/v1"

@@ -15,18 +15,9 @@ import pytest
 
 from sandbox import demo
 from scripts.servers import ROOT, Server, free_port, manage, sandbox_env
+from tests.multihost.mirror_db import clear_mirror, connect
 
 DATABASE_URL = os.environ.get("MULTIHOST_DATABASE_URL", "")
-MIRROR_TABLES = (
-    "mirror_budgetsnapshot",
-    "mirror_milestone",
-    "mirror_pendingpayment",
-    "mirror_delivery",
-    "mirror_webhooksubscription",
-    "mirror_contract",
-    "mirror_account",
-    "django_tasks_database_dbtaskresult",
-)
 SLUGS = ("label_007", "hourly_1250", "fixed_300", "label_012", "hourly_38")
 
 pytestmark = [
@@ -42,10 +33,7 @@ def stack(tmp_path_factory):
     env = sandbox_env(DATABASE_URL, PORT=str(port), OT_SYNC_POLL_SECONDS="2", WEB_CONCURRENCY="2")
     manage(env, "migrate", "--noinput")
     manage(env, "seed_sandbox", "--reset")
-    # A mirror left by another module (or an earlier run) would not match the fresh seed.
-    with connect() as db:
-        for table in MIRROR_TABLES:
-            db.execute(f"DELETE FROM {table}")
+    clear_mirror(DATABASE_URL)  # a mirror left by another module or run would not match
     server = Server.start(env, folder / "web.log")
     workers = [
         subprocess.Popen(
@@ -65,14 +53,8 @@ def stack(tmp_path_factory):
     server.stop()
 
 
-def connect():
-    import psycopg  # the `prod` extra, which `make multihost` installs
-
-    return psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://"))
-
-
 def rows(sql, *params):
-    with connect() as db:
+    with connect(DATABASE_URL) as db:
         return db.execute(sql, params).fetchall()
 
 
