@@ -7,7 +7,6 @@ nothing. An account is named by its token's fingerprint; the token itself is nev
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -236,13 +235,3 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.delivery_id} {self.event_type}"
-
-
-def decimal_or_none(value) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        result = Decimal(str(value))
-    except ArithmeticError:
-        return None
-    return result if result.is_finite() else None

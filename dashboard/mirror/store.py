@@ -17,8 +17,8 @@ from dashboard.mirror.models import (
     Contract,
     Milestone,
     PendingPayment,
-    decimal_or_none,
 )
+from dashboard.opentrain.results import as_decimal
 
 
 def _plain(data: dict) -> dict:
@@ -132,7 +132,7 @@ def save_pending_payments(account: Account, payments: list[dict]) -> bool:
         job = payment.get("job") if isinstance(payment.get("job"), dict) else {}
         wanted[str(payment["id"])] = {
             "status": str(payment.get("status") or "")[:40],
-            "amount_usd": decimal_or_none(payment.get("amountUsd")),
+            "amount_usd": as_decimal(payment.get("amountUsd")),
             "milestone_id": str(milestone.get("id") or "")[:200],
             "job_title": str(job.get("title") or "")[:500],
             "upstream_created_at": opentrain.parse_timestamp(payment.get("createdAt")),

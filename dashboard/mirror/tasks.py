@@ -30,24 +30,24 @@ def sync_everything() -> int:
 
 def request_sync_everywhere() -> None:
     """Queue `sync_everything` unless it is already waiting (for the web process: no HTTP)."""
-    waiting = DBTaskResult.objects.filter(
-        status="READY", task_path=sync_everything.module_path
-    ).exists()
-    if not waiting:
+    if not _waiting(sync_everything):
         sync_everything.enqueue()
 
 
 def request_sync(fingerprint: str) -> bool:
     """Queue a sync of this account unless one is already waiting; True when one was queued."""
-    waiting = DBTaskResult.objects.filter(
-        status="READY",
-        task_path=sync_account.module_path,
-        args_kwargs__kwargs__fingerprint=fingerprint,
-    ).exists()
-    if waiting:
+    if _waiting(sync_account, fingerprint=fingerprint):
         return False
     sync_account.enqueue(fingerprint=fingerprint)
     return True
+
+
+def _waiting(task_, **kwargs) -> bool:
+    """Whether a run of `task_` with these keyword arguments is already queued."""
+    lookups = {f"args_kwargs__kwargs__{name}": value for name, value in kwargs.items()}
+    return DBTaskResult.objects.filter(
+        status="READY", task_path=task_.module_path, **lookups
+    ).exists()
 
 
 def request_sync_all() -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from dashboard.opentrain.vocabulary import APPROVAL_TERMINAL
 
 
-def _dec(value: Any) -> Decimal | None:
+def as_decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     # The transport already made JSON numbers Decimal (or int): no second trip through str.
@@ -80,8 +80,8 @@ class Milestone:
             name=_str(data.get("name")),
             description=_str(data.get("description")),
             status=_str(data.get("status")),
-            amount_usd=_dec(data.get("amountUsd")),
-            volume=_dec(data.get("volume")),
+            amount_usd=as_decimal(data.get("amountUsd")),
+            volume=as_decimal(data.get("volume")),
             number=number if isinstance(number, int) else None,
             due_date=_str(data.get("dueDate")),
             pending_approval=bool(data.get("pendingApproval")),
@@ -110,11 +110,11 @@ class Budget:
         return cls(
             payment_type=_str(data.get("paymentType")),
             state=_str(data.get("state")),
-            funded_volume=_dec(data.get("fundedVolume")),
-            funded_amount_usd=_dec(data.get("fundedAmountUsd")),
-            consumed_volume=_dec(data.get("consumedVolume")),
-            remaining_volume=_dec(data.get("remainingVolume")),
-            consumed_fraction=_dec(data.get("consumedFraction")),
+            funded_volume=as_decimal(data.get("fundedVolume")),
+            funded_amount_usd=as_decimal(data.get("fundedAmountUsd")),
+            consumed_volume=as_decimal(data.get("consumedVolume")),
+            remaining_volume=as_decimal(data.get("remainingVolume")),
+            consumed_fraction=as_decimal(data.get("consumedFraction")),
             active_milestone=_dict(data.get("activeMilestone")),
             last_usage_at=_str(data.get("lastUsageAt")),
         )
@@ -152,9 +152,9 @@ class Contract:
             title=_str(data.get("title")),
             job_id=_str(data.get("jobId")),
             payment_type=_str(data.get("paymentType")),
-            rate_usd=_dec(data.get("rateUsd")),
-            estimated_total_usd=_dec(data.get("estimatedTotalUsd")),
-            estimated_volume=_dec(data.get("estimatedVolume")),
+            rate_usd=as_decimal(data.get("rateUsd")),
+            estimated_total_usd=as_decimal(data.get("estimatedTotalUsd")),
+            estimated_volume=as_decimal(data.get("estimatedVolume")),
             has_active_milestone=bool(data.get("hasActiveMilestone")),
             start_date=_str(data.get("startDate")),
             end_date=_str(data.get("endDate")),
