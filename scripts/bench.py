@@ -37,6 +37,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="", help="page sizes, comma-separated")
     parser.add_argument("--reconcile", type=int, default=0, help="contracts to reconcile")
     parser.add_argument("--changes", type=int, default=0, help="webhook changes to time")
+    parser.add_argument("--runs", type=int, default=0, help="reconciliation runs (default 2)")
+    parser.add_argument(
+        "--only",
+        default="pages,reconcile,webhook",
+        help="parts to run, comma-separated: pages, reconcile, webhook",
+    )
     parser.add_argument("--pg", default=os.environ.get("MULTIHOST_DATABASE_URL", ""))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
@@ -46,6 +52,7 @@ def main() -> None:
     reconcile_n = args.reconcile or (200 if args.quick else 5000)
     changes = args.changes or (10 if args.quick else 50)
     kinds = ["sqlite"] + (["postgresql"] if args.pg else [])
+    parts = set(args.only.split(","))
     not_measured = list(NOT_MEASURED)
     if not args.pg:
         not_measured.insert(0, "- PostgreSQL: no --pg URL (or MULTIHOST_DATABASE_URL) given.")
@@ -57,7 +64,7 @@ def main() -> None:
         capture = capture_sandbox(reconcile_n, tmp)
         upstream = FastUpstream(capture, free_port())
         try:
-            for kind in kinds:
+            for kind in kinds if "pages" in parts else []:
                 for n in sizes:
                     print(f"Pages, {kind}, {n:,} contracts ...", flush=True)
                     rounds = 10 if args.quick else 30
@@ -70,22 +77,23 @@ def main() -> None:
                             flush=True,
                         )
             # --quick: SQLite only, to stay near two minutes.
-            for kind in kinds[:1] if args.quick else kinds:
+            for kind in (kinds[:1] if args.quick else kinds) if "reconcile" in parts else []:
                 print(f"Reconciliation, {kind}, {reconcile_n:,} contracts ...", flush=True)
-                runs = 2
+                runs = args.runs or 2
                 results["reconcile"].append(
                     bench_reconcile(kind, reconcile_n, tmp, upstream.url, args.pg, runs)
                 )
         finally:
             upstream.stop()
-        print(f"Webhook delivered -> visible, {changes} changes ...", flush=True)
-        results["webhook"] = bench_webhook(tmp, changes)
-        hook = results["webhook"]
-        print(
-            f"  page shows it: median {median(hook['shown']):.2f} s, "
-            f"p95 {p95(hook['shown']):.2f} s",
-            flush=True,
-        )
+        if "webhook" in parts:
+            print(f"Webhook delivered -> visible, {changes} changes ...", flush=True)
+            results["webhook"] = bench_webhook(tmp, changes)
+            hook = results["webhook"]
+            print(
+                f"  page shows it: median {median(hook['shown']):.2f} s, "
+                f"p95 {p95(hook['shown']):.2f} s",
+                flush=True,
+            )
     except ServerError as error:
         sys.exit(str(error))
     finally:

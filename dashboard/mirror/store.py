@@ -9,6 +9,7 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from dashboard import opentrain
 from dashboard.mirror.models import (
@@ -50,63 +51,127 @@ def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
     }
 
 
+CHUNK = 200  # contracts a transaction, when many are written at once
+MILESTONE_UPDATES = [
+    "number",
+    "name",
+    "status",
+    "amount_usd",
+    "volume",
+    "due_date",
+    "needs_review",
+    "pending_approval",
+    "upstream_created_at",
+    "data",
+]
+
+
 def save_contract(account: Account, contract: opentrain.Contract) -> tuple[Contract, bool]:
     """Upsert a contract read from `GET /contracts/{id}`; returns the row and whether it changed."""
-    data = _plain(contract.raw)
-    row = Contract.objects.filter(account=account, contract_id=contract.id).first()
-    if row is not None and row.data == data:
-        return row, False
-    fields = contract_fields(contract, data)
+    changed = save_contracts(account, [contract])
+    if changed:
+        return changed[0], True
+    return Contract.objects.get(account=account, contract_id=contract.id), False
+
+
+def save_contracts(account: Account, contracts: list[opentrain.Contract]) -> list[Contract]:
+    """Upsert contracts read from `GET /contracts/{id}` in one transaction: a few queries for the
+    lot, not a few per contract. Returns the rows that changed (an answer equal to the stored
+    one is left alone, so the same answers twice change nothing)."""
+    latest = {contract.id: contract for contract in contracts}  # one row per ID, the last read
+    stored = _stored(account, list(latest))
+    rows, changed = [], []
+    for contract_id, contract in latest.items():
+        before = stored.get(contract_id)
+        if before is not None and before.data == _plain(contract.raw):
+            continue
+        # The raw answer as it is: the field's encoder writes its Decimals as _plain() would.
+        fields = contract_fields(contract, contract.raw)
+        rows.append(Contract(account=account, contract_id=contract_id, **fields))
+        changed.append((contract, before))
+    if not rows:
+        return []
     with transaction.atomic():
-        if row is None:
-            row = Contract.objects.create(account=account, contract_id=contract.id, **fields)
-        else:
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.save()
-        _save_milestones(row, contract)
-        _observe_budget(row, contract.budget)
-    return row, True
-
-
-def _save_milestones(row: Contract, contract: opentrain.Contract) -> None:
-    seen = []
-    for data, milestone in zip(contract.milestones_data, contract.milestones, strict=True):
-        seen.append(milestone.id)
-        Milestone.objects.update_or_create(
-            contract=row,
-            milestone_id=milestone.id,
-            defaults={
-                "number": milestone.number,
-                "name": milestone.name[:500],
-                "status": milestone.status[:40],
-                "amount_usd": milestone.amount_usd,
-                "volume": milestone.volume,
-                "due_date": opentrain.parse_timestamp(milestone.due_date),
-                "needs_review": milestone.needs_review,
-                "pending_approval": milestone.pending_approval,
-                "upstream_created_at": opentrain.parse_timestamp(milestone.created_at),
-                "data": _plain(data),
-            },
+        Contract.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["account", "contract_id"],
+            update_fields=[*fields, "synced_at"],
         )
-    # Refunded and cancelled milestones drop out of OpenTrain's answer: they go here too.
-    row.milestone_rows.exclude(milestone_id__in=seen).delete()
+        _save_milestones(rows, [contract for contract, _ in changed])
+        _observe_budgets(rows, changed)
+    return rows
 
 
-def _observe_budget(row: Contract, budget: opentrain.Budget | None) -> None:
-    if budget is None:
-        return
-    last = row.budget_history.order_by("-observed_at", "-id").first()
-    consumed = budget.consumed_volume
-    if last is not None and last.state == budget.state and last.consumed_volume == consumed:
-        return
-    BudgetSnapshot.objects.create(
-        contract=row,
-        state=budget.state[:20],
-        funded_volume=budget.funded_volume,
-        consumed_volume=consumed,
-        consumed_fraction=budget.consumed_fraction,
+def _stored(account: Account, contract_ids: list[str]) -> dict[str, Contract]:
+    """The stored rows among these IDs, each with its last budget snapshot, in one query."""
+    last = BudgetSnapshot.objects.filter(contract=OuterRef("pk")).order_by("-observed_at", "-id")
+    rows = (
+        Contract.objects.filter(account=account, contract_id__in=contract_ids)
+        .only("contract_id", "data")
+        .annotate(
+            last_state=Subquery(last.values("state")[:1]),
+            last_consumed=Subquery(last.values("consumed_volume")[:1]),
+            last_snapshot=Subquery(last.values("pk")[:1]),
+        )
     )
+    return {row.contract_id: row for row in rows}
+
+
+def _save_milestones(rows: list[Contract], contracts: list[opentrain.Contract]) -> None:
+    milestones = {}
+    for row, contract in zip(rows, contracts, strict=True):
+        for data, milestone in zip(contract.milestones_data, contract.milestones, strict=True):
+            milestones[row.pk, milestone.id] = Milestone(
+                contract=row,
+                milestone_id=milestone.id,
+                number=milestone.number,
+                name=milestone.name[:500],
+                status=milestone.status[:40],
+                amount_usd=milestone.amount_usd,
+                volume=milestone.volume,
+                due_date=opentrain.parse_timestamp(milestone.due_date),
+                needs_review=milestone.needs_review,
+                pending_approval=milestone.pending_approval,
+                upstream_created_at=opentrain.parse_timestamp(milestone.created_at),
+                data=data,
+            )
+    kept = Milestone.objects.bulk_create(
+        milestones.values(),
+        update_conflicts=True,
+        unique_fields=["contract", "milestone_id"],
+        update_fields=MILESTONE_UPDATES,
+    )
+    # Refunded and cancelled milestones drop out of OpenTrain's answer: they go here too.
+    Milestone.objects.filter(contract__in=[row.pk for row in rows]).exclude(
+        pk__in=[milestone.pk for milestone in kept]
+    ).delete()
+
+
+def _observe_budgets(rows: list[Contract], changed: list[tuple]) -> None:
+    """A budget snapshot for each contract whose consumed volume or state moved since its last."""
+    snapshots = []
+    for row, (contract, before) in zip(rows, changed, strict=True):
+        budget = contract.budget
+        if budget is None:
+            continue
+        if (
+            before is not None
+            and before.last_snapshot is not None
+            and before.last_state == budget.state
+            and before.last_consumed == budget.consumed_volume
+        ):
+            continue
+        snapshots.append(
+            BudgetSnapshot(
+                contract=row,
+                state=budget.state[:20],
+                funded_volume=budget.funded_volume,
+                consumed_volume=budget.consumed_volume,
+                consumed_fraction=budget.consumed_fraction,
+            )
+        )
+    BudgetSnapshot.objects.bulk_create(snapshots)
 
 
 def forget_contract(account: Account, contract_id: str) -> bool:

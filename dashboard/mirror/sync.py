@@ -9,6 +9,8 @@ on the account row); work that arrives meanwhile marks the account dirty and the
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 import uuid
 
@@ -30,6 +32,9 @@ RATE_LIMIT_TRIES = 5
 CONTRACT_EVENTS = ("contract.", "milestone.", "payment.")
 APPROVAL_EVENTS = ("approval.",)
 FEED_UNAVAILABLE = (403, 404)
+# Reconciliation writes what was read at least this often (seconds), in chunks of store.CHUNK.
+FLUSH_SECONDS = 1.0
+READS_DONE = object()
 
 
 def account_for(fingerprint: str, label: str = "") -> Account:
@@ -124,24 +129,28 @@ def follow_updates(account: Account, token: str, *, since=None) -> bool:
             return changed
 
 
-def refresh_contract(
-    account: Account, token: str, contract_id: str, *, listed: opentrain.Contract | None = None
-) -> bool:
-    """Re-read one contract into the mirror; True when something changed.
+def refresh_contract(account: Account, token: str, contract_id: str) -> bool:
+    """Re-read one contract into the mirror; True when something changed."""
+    contract = _read_contract(token, contract_id)
+    if contract is None:
+        return store.forget_contract(account, contract_id)
+    _, changed = store.save_contract(account, contract)
+    return changed
+
+
+def _read_contract(
+    token: str, contract_id: str, *, listed: opentrain.Contract | None = None
+) -> opentrain.Contract | None:
+    """`GET /contracts/{id}`, or None when it is gone.
 
     `listed` is the contract as `GET /contracts` just showed it: when its own read answers 404
     (an ID no path can carry), the list's copy is kept, without a budget, rather than nothing."""
     try:
-        contract = _paced(opentrain.get_contract, token, contract_id)
+        return _paced(opentrain.get_contract, token, contract_id)
     except OpenTrainError as error:
-        if error.status == 404 and listed is not None:
-            contract = listed
-        elif error.status == 404:
-            return store.forget_contract(account, contract_id)
-        else:
-            raise
-    _, changed = store.save_contract(account, contract)
-    return changed
+        if error.status == 404:
+            return listed
+        raise
 
 
 def refresh_approval(account: Account, token: str, approval_id: str) -> bool:
@@ -162,15 +171,12 @@ def reconcile(account: Account, token: str) -> bool:
     """Everything, from scratch: the list, detail reads where `updatedAt` moved, pending payments,
     and what the token may do."""
     listed = _paced(opentrain.list_contracts, token)
-    known = dict(account.contracts.values_list("contract_id", "upstream_updated"))
-    known_budget = set(
-        account.contracts.filter(has_budget=True).values_list("contract_id", flat=True)
+    known = dict(
+        account.contracts.filter(has_budget=True).values_list("contract_id", "upstream_updated")
     )
     changed = store.forget_contracts_except(account, {c.id for c in listed})
-    for contract in listed:
-        if known.get(contract.id) == contract.updated_at and contract.id in known_budget:
-            continue
-        changed = refresh_contract(account, token, contract.id, listed=contract) or changed
+    stale = [contract for contract in listed if known.get(contract.id) != contract.updated_at]
+    changed = _read_and_save(account, token, stale) or changed
     try:
         payments = _paced(opentrain.list_pending_payments, token)
     except OpenTrainError as error:
@@ -180,6 +186,59 @@ def reconcile(account: Account, token: str) -> bool:
     changed = store.save_pending_payments(account, payments) or changed
     _save_access(account, token)
     return changed
+
+
+def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract]) -> bool:
+    """Detail reads, one after another in a thread of their own, while this thread writes what
+    was read so far in chunks (a transaction each): the wall time nears the reads' own. The
+    reader touches no database; a failed read stops the sync after what came before it is saved."""
+    reads: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
+    reader = threading.Thread(
+        target=_read_all, args=(token, listed, reads, stop), name="reconcile-reads", daemon=True
+    )
+    reader.start()
+    changed = False
+    try:
+        end = None
+        while end is None:
+            chunk, end = _next_chunk(reads)
+            changed = bool(chunk and store.save_contracts(account, chunk)) or changed
+        if isinstance(end, Exception):
+            raise end
+    finally:
+        stop.set()
+        reader.join()
+    return changed
+
+
+def _read_all(token: str, listed, reads: queue.SimpleQueue, stop: threading.Event) -> None:
+    try:
+        for contract in listed:
+            if stop.is_set():
+                return
+            reads.put(_read_contract(token, contract.id, listed=contract))
+        reads.put(READS_DONE)
+    except Exception as error:  # handed to the writing thread, which raises it
+        reads.put(error)
+
+
+def _next_chunk(reads: queue.SimpleQueue) -> tuple[list[opentrain.Contract], object]:
+    """What was read, up to a chunk, waiting at most FLUSH_SECONDS once something came (so slow
+    reads still reach the pages soon); and the end (READS_DONE or the read's error) if it came."""
+    chunk: list[opentrain.Contract] = []
+    flush_at = None
+    while len(chunk) < store.CHUNK:
+        wait = None if flush_at is None else max(0.0, flush_at - time.monotonic())
+        try:
+            item = reads.get(timeout=wait)
+        except queue.Empty:
+            break
+        if item is READS_DONE or isinstance(item, Exception):
+            return chunk, item
+        chunk.append(item)
+        flush_at = flush_at or time.monotonic() + FLUSH_SECONDS
+    return chunk, None
 
 
 def _save_access(account: Account, token: str) -> None:

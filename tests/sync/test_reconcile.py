@@ -3,11 +3,14 @@ nothing."""
 
 from decimal import Decimal
 
+from django.utils import timezone
+
 from dashboard.mirror.models import BudgetSnapshot, Contract, Milestone
 from sandbox import demo
 from sandbox.models import Account as Upstream
 from sandbox.models import Contract as UpstreamContract
 from sandbox.models import Milestone as UpstreamMilestone
+from sandbox.usage import log_usage
 from tests.mirror_helpers import sync_account
 
 
@@ -63,3 +66,50 @@ def test_a_failed_sync_is_recorded_in_words_and_keeps_the_mirror(sandbox, db):
     assert account.error_request_id
     assert Contract.objects.filter(account=account).count() == before
     assert account.synced_at is not None
+
+
+def test_a_full_sync_after_usage_adds_one_budget_history_row_for_that_contract_only(sandbox, db):
+    account = sync_account(demo.OWNER)
+    row = next(
+        c
+        for c in Contract.objects.filter(account=account, budget_state="OK")
+        if c.as_result().budget.funded_volume
+    )
+    others = BudgetSnapshot.objects.exclude(contract=row).count()
+    budget = row.as_result().budget
+
+    log_usage(row.contract_id, budget.funded_volume * Decimal("0.85") - budget.consumed_volume)
+    sync_account(demo.OWNER)
+    sync_account(demo.OWNER)
+
+    history = BudgetSnapshot.objects.filter(contract=row).order_by("observed_at", "id")
+    assert [h.state for h in history] == ["OK", "LOW"]
+    assert history.last().consumed_fraction == Decimal("0.85")
+    assert BudgetSnapshot.objects.exclude(contract=row).count() == others
+
+
+def test_a_milestone_cancelled_upstream_leaves_the_mirror_on_the_next_full_sync(sandbox, db):
+    contract_id = demo.contract_id(demo.OWNER, "label_012")
+    account = sync_account(demo.OWNER)
+    kept = set(
+        Milestone.objects.filter(contract__contract_id=contract_id).values_list(
+            "milestone_id", flat=True
+        )
+    )
+    cancelled = (
+        UpstreamMilestone.objects.filter(contract_id=contract_id)
+        .exclude(status__in=UpstreamMilestone.HIDDEN)
+        .first()
+    )
+    cancelled.status = UpstreamMilestone.CANCELLED
+    cancelled.save(update_fields=["status"])
+    UpstreamContract.objects.filter(id=contract_id).update(updated_at=timezone.now())
+
+    sync_account(demo.OWNER)
+
+    mirrored = set(
+        Milestone.objects.filter(
+            contract__account=account, contract__contract_id=contract_id
+        ).values_list("milestone_id", flat=True)
+    )
+    assert mirrored == kept - {cancelled.id}
