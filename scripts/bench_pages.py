@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
-from bench_report import Row
+from bench_report import INBOX_TARGET_MS, PAGE_TARGET_MS, Row
 from pm_client import form_inputs, sign_in
 from servers import ROOT, Server, free_port, manage, sandbox_env
 
@@ -29,6 +29,7 @@ PAGES = [
     ("List, page 2", "/contracts/?page=2"),
     ("Contract page", "/contracts/{id}/"),
     ("Version stamp (unchanged)", "/sync/version/?v={v}"),
+    ("Inbox, Needs you (target 20 ms)", "/"),
 ]
 CONTRACT_LINK = re.compile(r'href="/contracts/(ctr_[^/"]+)/"')
 VERSION = re.compile(r"/sync/version/\?v=(\d+)")
@@ -118,7 +119,14 @@ def _measure(server: Server, worker_pid: int, rounds: int) -> dict:
     first = web.get("/contracts/").text
     contract_id = CONTRACT_LINK.findall(first)[-1]
     version = VERSION.search(first).group(1)
-    rows = [Row(label, path.format(id=contract_id, v=version)) for label, path in PAGES]
+    rows = [
+        Row(
+            label,
+            path.format(id=contract_id, v=version),
+            target=INBOX_TARGET_MS if path == "/" else PAGE_TARGET_MS,
+        )
+        for label, path in PAGES
+    ]
     for _ in range(3):  # warm-up: imports, templates, connections
         for row in rows:
             _timed(server, web, row, record=False)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 PAGE_TARGET_MS = 15
+INBOX_TARGET_MS = 20
 VISIBLE_TARGET_S = 2
 RECONCILE_TARGET = 1.5
 
@@ -33,6 +34,7 @@ class Row:
     request: str
     times: list[float] = field(default_factory=list)
     calls: list[int] = field(default_factory=list)
+    target: float = PAGE_TARGET_MS
 
 
 def fmt_ms(value: float) -> str:
@@ -45,14 +47,14 @@ def yes_no(ok: bool) -> str:
 
 def pages_table(result: dict) -> list[str]:
     lines = [
-        "| Request | Median ms | p95 ms | Upstream calls | Median ≤ 15 ms |",
+        "| Request | Median ms | p95 ms | Upstream calls | Median ≤ target (15 ms; inbox 20) |",
         "|---|---:|---:|---:|---|",
     ]
     for row in result["rows"]:
         lines.append(
             f"| {row.label} (`{row.request}`) | {fmt_ms(median(row.times))} "
             f"| {fmt_ms(p95(row.times))} | {sum(row.calls)} "
-            f"| {yes_no(median(row.times) <= PAGE_TARGET_MS)} |"
+            f"| {yes_no(median(row.times) <= row.target)} |"
         )
     mem = result["memory"]
     mib = {side: {k: v / 1024 for k, v in mem[side].items()} for side in mem}
@@ -121,10 +123,12 @@ the benchmark's own that it drops afterwards):
   bearer token ignored. The "API alone" floor is read from it, never from the sandbox.
 - **Pages**: the dashboard runs as in production (OT_API_TOKEN set, no sandbox app) under gunicorn
   (`gunicorn.conf.py`, 1 worker x 8 threads) with its sync worker beside it. The mirror is filled
-  by `scripts/bench_fill.py`: the captured contracts through `store.save_contract`, the rest
-  (to N) cloned from them with new ids and creation times and bulk-inserted (one by one it takes
-  about 5 ms a contract: minutes at 50,000). *Server median*: time from sending the request to
-  reading the full response, measured by the client over loopback on the same machine, signed in,
+  by `scripts/bench_fill.py`: the first N captured contracts, then clones of them with new ids and
+  creation times, each given a realistic mix of what the inbox looks for (about 2.5% of contracts
+  with a problem: depleted or low budgets, overdue or long-unfunded milestones, work to review,
+  nothing funded, over-committed), written with `store.save_contracts` in chunks of 200. The
+  inbox (`/`) has a 20 ms target; every page's navigation shows its open count. *Server
+  median*: time from sending the request to reading the full response, measured by the client over loopback on the same machine, signed in,
   pages interleaved round by round. *Upstream calls*: counted from the server's log; every page
   must make none.
 - **Memory**: RSS of the gunicorn worker and of `sync_worker`, before and after 1,000 more

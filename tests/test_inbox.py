@@ -172,3 +172,28 @@ def test_the_navigation_counts_the_open_items(pm):
     html = pm.get("/contracts/").content.decode()
     badge = f'<span class="nav-count">{count}<span class="visually-hidden"> open items'
     assert f"Needs you {badge}" in html
+
+
+def test_a_long_group_shows_its_first_items_counts_them_all_and_lists_all_on_request(pm):
+    contract = SandboxContract.objects.get(id="ctr_owner_fixed_450")
+    for number in range(1, 13):
+        contract.milestones.create(
+            number=number,
+            name=f"Batch {number}",
+            description="Prompts.",
+            amount_usd=10,
+            created_at=timezone.now() - timedelta(days=2),
+        )
+    _touch(contract)
+
+    html = inbox(pm)
+    shown = [key for key in keys(html) if key.startswith("not_funded:")]
+    everything = keys(pm.get("/?all=not_funded").content.decode())
+    listed = [key for key in everything if key.startswith("not_funded:")]
+
+    assert len(shown) == 10
+    assert len(listed) >= 12 and set(shown) < set(listed)
+    assert f'Created but not funded <span class="muted">({len(listed)})</span>' in html
+    assert f'href="?all=not_funded#group-not_funded">Show all {len(listed)}</a>' in html
+    badge = f'<span class="nav-count">{len(everything)}<span class="visually-hidden">'
+    assert badge in html

@@ -6,6 +6,7 @@ asked for), with one action that starts the fix. Each milestone appears in one g
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
@@ -21,9 +22,12 @@ from .items import (
     NOT_FUNDED,
     OPEN_STATUSES,
     UNFUNDED_GRACE,
+    Found,
     Group,
     Item,
+    first_rows,
     is_waiting,
+    snoozed,
     url,
 )
 
@@ -80,21 +84,30 @@ SETUP = {
 }
 
 
-def groups(account: Account | None, user, *, now=None) -> list[Group]:
-    """The open items not snoozed by `user`, grouped (empty groups left out)."""
+# Items a group shows on the page (its heading counts them all; "Show all" lists the rest).
+GROUP_LIMIT = 10
+# A backstop only: the account's version changes with every sync, which makes a new key.
+CONTRACT_WIDE_SECONDS = 600
+
+
+def groups(account: Account | None, user, *, now=None, expand: str = "") -> list[Group]:
+    """The open items not snoozed by `user`, grouped (empty groups left out); each group lists
+    its first GROUP_LIMIT items, the `expand` group all of them."""
     hidden = Snooze.hidden_keys(user)
-    by_kind = {kind: Group(kind, title) for kind, title in GROUPS.items()}
-    for item in collect(account, now=now):
-        if item.key not in hidden:
-            by_kind[item.kind].items.append(item)
-    return [group for group in by_kind.values() if group.items]
+    found = collect(account, hidden, now=now, limit=GROUP_LIMIT, expand=expand)
+    return [
+        Group(kind, title, found[kind].items, found[kind].total)
+        for kind, title in GROUPS.items()
+        if found.get(kind) and found[kind].total
+    ]
 
 
 def open_count(account: Account | None, user) -> int:
-    """The navigation's count: the same items, without the forecasts' history reads."""
+    """The navigation's count: the same items, counted in the database."""
     hidden = Snooze.hidden_keys(user)
-    items = collect(account, forecasts=False) + setup_items(account)
-    return sum(1 for item in items if item.key not in hidden)
+    found = collect(account, hidden, limit=0)
+    setup = [item for item in setup_items(account) if item.key not in hidden]
+    return sum(kind.total for kind in found.values()) + len(setup)
 
 
 def setup_items(account: Account | None) -> list[Item]:
@@ -116,121 +129,166 @@ def setup_items(account: Account | None) -> list[Item]:
     ]
 
 
-def collect(account: Account | None, *, now=None, forecasts: bool = True) -> list[Item]:
+def collect(
+    account: Account | None, hidden: set[str], *, now=None, limit=None, expand: str = ""
+) -> dict[str, Found]:
+    """Each kind's open items, the snoozed (`hidden` keys) left out: the count of all, and the
+    first `limit` as items (None: all; 0: none, only the counts); `expand` names a kind listed
+    in full."""
     if account is None:
-        return []
+        return {}
     now = now or timezone.now()
     contracts = Contract.objects.for_account(account).filter(status="active").defer("data")
     approvals = list(Approval.objects.filter(token_fingerprint=account.fingerprint))
     waiting = [a for a in approvals if is_waiting(a, now)]
     asked_for = {a.milestone_id for a in waiting if a.milestone_id}
 
-    items = budgets.budget_items(contracts, now, forecasts)
-    items += approval_items.approval_items(account, waiting, now)
-    items += _milestone_items(account, asked_for, now)
-    items += _no_funded_items(contracts)
-    items += approval_items.ask_again_items(account, approvals, now)
-    items += _over_committed_items(contracts)
-    items += approval_items.payment_items(account, asked_for)
-    return items
+    def cap(kind):
+        return None if kind == expand else limit
+
+    def listed(kind, items):
+        return Found.of(items, hidden, cap(kind))
+
+    found = budgets.budget_items(contracts, now, hidden, cap)
+    found["approval"] = listed("approval", approval_items.approval_items(account, waiting, now))
+    found |= _milestone_items(account, asked_for, now, hidden, cap)
+    found["no_funded"] = _no_funded_items(account, contracts, hidden, cap("no_funded"))
+    found["ask_again"] = listed(
+        "ask_again", approval_items.ask_again_items(account, approvals, now)
+    )
+    found["over_committed"] = _over_committed_items(
+        account, contracts, hidden, cap("over_committed")
+    )
+    found["payment"] = listed("payment", approval_items.payment_items(account, asked_for))
+    return found
 
 
-def _milestone_items(account, asked_for: set[str], now) -> list[Item]:
-    """Review, overdue and not funded: one group per milestone, the most urgent."""
+def _milestone_kinds(now) -> dict[str, Q]:
+    """Review, overdue and not funded, as conditions: one group per milestone, the most urgent."""
+    # Depleted contracts by ID, so each side of the "or" has an index of its own.
+    depleted = Contract.objects.filter(budget_state="DEPLETED").values("pk")
+    review = Q(status=FUNDED) & (Q(needs_review=True) | Q(contract__in=depleted))
+    overdue = Q(status__in=OPEN_STATUSES, due_date__lt=now) & ~review
+    not_funded = Q(status=NOT_FUNDED, upstream_created_at__lt=now - UNFUNDED_GRACE) & ~Q(
+        due_date__lt=now
+    )
+    return {"review": review, "overdue": overdue, "not_funded": not_funded}
+
+
+def _milestone_items(account, asked_for: set[str], now, hidden: set[str], cap) -> dict:
     rows = (
         Milestone.objects.filter(contract__account=account, contract__status="active")
         .exclude(milestone_id__in=asked_for)
-        .filter(
-            Q(needs_review=True, status__in=OPEN_STATUSES)
-            | Q(status=FUNDED, contract__budget_state="DEPLETED")
-            | Q(status__in=OPEN_STATUSES, due_date__lt=now)
-            | Q(status=NOT_FUNDED, upstream_created_at__lt=now - UNFUNDED_GRACE)
-        )
         .select_related("contract")
         .defer("data", "contract__data")
         .order_by("due_date", "upstream_created_at")
     )
-    items = []
-    for row in rows:
-        contract = row.contract
-        fund = url("milestone_fund", row.milestone_id, query={"contract": contract.contract_id})
-        payout = url(
-            "milestone_approve", row.milestone_id, query={"contract": contract.contract_id}
-        )
-        item = Item(
-            key="",
-            kind="",
-            what="",
-            contract_id=contract.contract_id,
-            contract_title=contract.title,
-            stake=money(row.amount_usd),
-        )
-        name = str(row)
-        if row.status == FUNDED and (row.needs_review or contract.budget_state == "DEPLETED"):
-            item.kind, item.since = "review", None
-            reason = "is marked for review" if row.needs_review else "is funded and fully used"
-            item.what = f"Milestone {name} {reason}"
-            item.action_label, item.action_url = "Request payout approval", payout
-        elif row.due_date is not None and row.due_date < now:
-            item.kind, item.since, item.since_label = "overdue", row.due_date, "due"
-            item.what = f"Milestone {name} is past its due date and not paid"
-            if row.status == NOT_FUNDED:
-                item.action_label, item.action_url = "Request funding", fund
-            else:
-                item.action_label, item.action_url = "Request payout approval", payout
-        elif row.status == NOT_FUNDED:
-            if row.upstream_created_at is None or row.upstream_created_at >= now - UNFUNDED_GRACE:
-                continue
-            item.kind, item.since_label = "not_funded", "created"
-            item.since = row.upstream_created_at
-            item.what = f"Milestone {name} was created but never funded"
+    found = {}
+    for kind, condition in _milestone_kinds(now).items():
+        of_kind = rows.filter(condition).exclude(milestone_id__in=snoozed(hidden, kind))
+        total, shown = first_rows(of_kind, cap(kind))
+        found[kind] = Found(total, [_milestone_item(kind, row) for row in shown])
+    return found
+
+
+def _milestone_item(kind: str, row: Milestone) -> Item:
+    contract = row.contract
+    fund = url("milestone_fund", row.milestone_id, query={"contract": contract.contract_id})
+    payout = url("milestone_approve", row.milestone_id, query={"contract": contract.contract_id})
+    item = Item(
+        key=f"{kind}:{row.milestone_id}",
+        kind=kind,
+        what="",
+        contract_id=contract.contract_id,
+        contract_title=contract.title,
+        stake=money(row.amount_usd),
+    )
+    name = str(row)
+    if kind == "review":
+        reason = "is marked for review" if row.needs_review else "is funded and fully used"
+        item.what = f"Milestone {name} {reason}"
+        item.action_label, item.action_url = "Request payout approval", payout
+    elif kind == "overdue":
+        item.since, item.since_label = row.due_date, "due"
+        item.what = f"Milestone {name} is past its due date and not paid"
+        if row.status == NOT_FUNDED:
             item.action_label, item.action_url = "Request funding", fund
         else:
-            continue
-        item.key = f"{item.kind}:{row.milestone_id}"
-        items.append(item)
-    return items
+            item.action_label, item.action_url = "Request payout approval", payout
+    else:
+        item.since, item.since_label = row.upstream_created_at, "created"
+        item.what = f"Milestone {name} was created but never funded"
+        item.action_label, item.action_url = "Request funding", fund
+    return item
 
 
-def _no_funded_items(contracts) -> list[Item]:
-    rows = contracts.exclude(milestone_rows__status__in=OPEN_STATUSES).order_by("title")
-    return [
+def _contract_wide(account, name: str, rows) -> list[dict]:
+    """Facts found by looking at every active contract (which have nothing funded, which are
+    over-committed): they change only with the mirror, so they are kept per account version."""
+    synced = account.synced_at.timestamp() if account.synced_at else 0
+    key = f"inbox:{name}:{account.pk}:{account.version}:{synced}"
+    found = cache.get(key)
+    if found is None:
+        found = list(rows)
+        cache.set(key, found, CONTRACT_WIDE_SECONDS)
+    return found
+
+
+def _capped(rows: list[dict], kind: str, hidden: set[str], limit) -> tuple[int, list[dict]]:
+    ids = snoozed(hidden, kind)
+    rows = [row for row in rows if row["contract_id"] not in ids]
+    return len(rows), rows if limit is None else rows[:limit]
+
+
+def _no_funded_items(account, contracts, hidden: set[str], limit) -> Found:
+    rows = (
+        contracts.exclude(milestone_rows__status__in=OPEN_STATUSES)
+        .order_by("title")
+        .values("contract_id", "title", "estimated_total_usd", "upstream_created_at")
+    )
+    total, shown = _capped(_contract_wide(account, "no_funded", rows), "no_funded", hidden, limit)
+    items = [
         Item(
-            key=f"no_funded:{row.contract_id}",
+            key=f"no_funded:{row['contract_id']}",
             kind="no_funded",
             what="No funded milestone: the AI trainer has nothing to work on",
-            contract_id=row.contract_id,
-            contract_title=row.title,
-            stake=f"Estimated total {money(row.estimated_total_usd)}"
-            if row.estimated_total_usd
+            contract_id=row["contract_id"],
+            contract_title=row["title"],
+            stake=f"Estimated total {money(row['estimated_total_usd'])}"
+            if row["estimated_total_usd"]
             else "",
-            since=row.upstream_created_at,
+            since=row["upstream_created_at"],
             since_label="started",
             action_label="Add a milestone",
-            action_url=url("milestone_create", row.contract_id),
+            action_url=url("milestone_create", row["contract_id"]),
         )
-        for row in rows
+        for row in shown
     ]
+    return Found(total, items)
 
 
-def _over_committed_items(contracts) -> list[Item]:
+def _over_committed_items(account, contracts, hidden: set[str], limit) -> Found:
     rows = (
         contracts.exclude(estimated_total_usd=None)
         .annotate(committed=Sum("milestone_rows__amount_usd"))
         .filter(committed__gt=F("estimated_total_usd"))
         .order_by("title")
+        .values("contract_id", "title", "estimated_total_usd", "committed")
     )
-    return [
+    found = _contract_wide(account, "over_committed", rows)
+    total, shown = _capped(found, "over_committed", hidden, limit)
+    items = [
         Item(
-            key=f"over_committed:{row.contract_id}",
+            key=f"over_committed:{row['contract_id']}",
             kind="over_committed",
             what="The milestones add up to more than the contract's estimated total",
-            contract_id=row.contract_id,
-            contract_title=row.title,
-            stake=f"{money(row.committed)} of {money(row.estimated_total_usd)} "
-            f"({money(row.committed - row.estimated_total_usd)} over)",
+            contract_id=row["contract_id"],
+            contract_title=row["title"],
+            stake=f"{money(row['committed'])} of {money(row['estimated_total_usd'])} "
+            f"({money(row['committed'] - row['estimated_total_usd'])} over)",
             action_label="Review the milestones",
-            action_url=url("contract_detail", row.contract_id),
+            action_url=url("contract_detail", row["contract_id"]),
         )
-        for row in rows
+        for row in shown
     ]
+    return Found(total, items)

@@ -65,9 +65,11 @@ def ask_again_items(account, approvals: list[Approval], now) -> list[Item]:
     ended = [a for a in latest.values() if a.status in ("declined", "expired")]
     ended += [a for a in latest.values() if a.is_pending and not is_waiting(a, now)]
     states = dict(
-        Milestone.objects.filter(contract__account=account, contract__status="active").values_list(
-            "milestone_id", "status"
-        )
+        Milestone.objects.filter(
+            contract__account=account,
+            contract__status="active",
+            milestone_id__in={a.milestone_id for a in ended if a.milestone_id},
+        ).values_list("milestone_id", "status")
     )
     routes = {
         "milestone_fund": ("milestone_fund", NOT_FUNDED),

@@ -43,7 +43,39 @@ class Item:
 class Group:
     kind: str
     title: str
+    items: list[Item] = field(default_factory=list)  # the first `limit`, or all
+    total: int = 0  # every open item of this kind
+
+
+@dataclass
+class Found:
+    """A kind's open items: how many there are, and the first few (or all) of them."""
+
+    total: int = 0
     items: list[Item] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, items: list[Item], hidden: set[str], limit: int | None) -> Found:
+        """From items made in Python (the approvals' few): the snoozed left out, then capped."""
+        items = [item for item in items if item.key not in hidden]
+        return cls(len(items), items if limit is None else items[:limit])
+
+
+def first_rows(rows, limit: int | None) -> tuple[int, list]:
+    """How many rows there are and the first `limit` of them (None: all; 0: only the count), in
+    one query when there are no more than that."""
+    if limit == 0:
+        return rows.count(), []
+    shown = list(rows[:limit])
+    if limit is None or len(shown) < limit:
+        return len(shown), shown
+    return rows.count(), shown
+
+
+def snoozed(hidden: set[str], kind: str) -> set[str]:
+    """The IDs of this kind's items that are snoozed (keys are `kind:ID`)."""
+    prefix = f"{kind}:"
+    return {key.removeprefix(prefix) for key in hidden if key.startswith(prefix)}
 
 
 def is_waiting(approval: Approval, now) -> bool:

@@ -133,6 +133,10 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["account", "-upstream_created_at"], name="mirror_contract_newest"),
             models.Index(fields=["account", "status"], name="mirror_contract_status"),
+            # The inbox's depleted and low budgets, counted from the index alone.
+            models.Index(
+                fields=["account", "status", "budget_state"], name="mirror_contract_budget"
+            ),
         ]
 
     def __str__(self):
@@ -161,6 +165,13 @@ class Milestone(models.Model):
             models.UniqueConstraint(
                 fields=["contract", "milestone_id"], name="mirror_milestone_once"
             )
+        ]
+        # The inbox: overdue and long-unfunded milestones, and contracts with none open.
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="mirror_milestone_due"),
+            models.Index(fields=["status", "needs_review"], name="mirror_milestone_review"),
+            models.Index(fields=["status", "upstream_created_at"], name="mirror_milestone_age"),
+            models.Index(fields=["contract", "status"], name="mirror_milestone_open"),
         ]
         ordering = ["number", "upstream_created_at"]
 

@@ -17,7 +17,7 @@ def inbox_page(request):
         template_name += "#inbox"
     context = {
         "mirror": account,
-        "groups": inbox.groups(account, request.user),
+        "groups": inbox.groups(account, request.user, expand=request.GET.get("all", "")),
         "setup": inbox.setup_items(account),
         "checks": inbox.CHECKS,
     }
