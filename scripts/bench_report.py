@@ -128,9 +128,9 @@ the benchmark's own that it drops afterwards):
   with a problem: depleted or low budgets, overdue or long-unfunded milestones, work to review,
   nothing funded, over-committed), written with `store.save_contracts` in chunks of 200. The
   inbox (`/`) has a 20 ms target; every page's navigation shows its open count. *Server
-  median*: time from sending the request to reading the full response, measured by the client over loopback on the same machine, signed in,
-  pages interleaved round by round. *Upstream calls*: counted from the server's log; every page
-  must make none.
+  median*: time from sending the request to reading the full response, measured by the client
+  over loopback on the same machine, signed in, pages interleaved round by round. *Upstream
+  calls*: counted from the server's log; every page must make none.
 - **Memory**: RSS of the gunicorn worker and of `sync_worker`, before and after 1,000 more
   requests (the pages in turn, every 10th a POST to Sync now, so the worker runs 100 sync tasks,
   each a read of the updates feed).
