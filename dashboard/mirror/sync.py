@@ -213,14 +213,17 @@ def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract
 
 
 def _read_all(token: str, listed, reads: queue.SimpleQueue, stop: threading.Event) -> None:
+    end: object = RuntimeError("the contract reads stopped")  # what the writer sees if cut short
     try:
         for contract in listed:
             if stop.is_set():
                 return
             reads.put(_read_contract(token, contract.id, listed=contract))
-        reads.put(READS_DONE)
+        end = READS_DONE
     except Exception as error:  # handed to the writing thread, which raises it
-        reads.put(error)
+        end = error
+    finally:
+        reads.put(end)
 
 
 def _next_chunk(reads: queue.SimpleQueue) -> tuple[list[opentrain.Contract], object]:
