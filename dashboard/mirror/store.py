@@ -51,19 +51,22 @@ def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
     }
 
 
+def milestone_fields(milestone: opentrain.Milestone, data: dict) -> dict:
+    return {
+        "number": milestone.number,
+        "name": milestone.name[:500],
+        "status": milestone.status[:40],
+        "amount_usd": milestone.amount_usd,
+        "volume": milestone.volume,
+        "due_date": opentrain.parse_timestamp(milestone.due_date),
+        "needs_review": milestone.needs_review,
+        "pending_approval": milestone.pending_approval,
+        "upstream_created_at": opentrain.parse_timestamp(milestone.created_at),
+        "data": data,
+    }
+
+
 CHUNK = 200  # contracts a transaction, when many are written at once
-MILESTONE_UPDATES = [
-    "number",
-    "name",
-    "status",
-    "amount_usd",
-    "volume",
-    "due_date",
-    "needs_review",
-    "pending_approval",
-    "upstream_created_at",
-    "data",
-]
 
 
 def save_contract(account: Account, contract: opentrain.Contract) -> tuple[Contract, bool]:
@@ -122,29 +125,20 @@ def _save_milestones(rows: list[Contract], contracts: list[opentrain.Contract]) 
     milestones = {}
     for row, contract in zip(rows, contracts, strict=True):
         for data, milestone in zip(contract.milestones_data, contract.milestones, strict=True):
+            fields = milestone_fields(milestone, data)
             milestones[row.pk, milestone.id] = Milestone(
-                contract=row,
-                milestone_id=milestone.id,
-                number=milestone.number,
-                name=milestone.name[:500],
-                status=milestone.status[:40],
-                amount_usd=milestone.amount_usd,
-                volume=milestone.volume,
-                due_date=opentrain.parse_timestamp(milestone.due_date),
-                needs_review=milestone.needs_review,
-                pending_approval=milestone.pending_approval,
-                upstream_created_at=opentrain.parse_timestamp(milestone.created_at),
-                data=data,
+                contract=row, milestone_id=milestone.id, **fields
             )
-    kept = Milestone.objects.bulk_create(
-        milestones.values(),
-        update_conflicts=True,
-        unique_fields=["contract", "milestone_id"],
-        update_fields=MILESTONE_UPDATES,
-    )
+    if milestones:
+        Milestone.objects.bulk_create(
+            milestones.values(),
+            update_conflicts=True,
+            unique_fields=["contract", "milestone_id"],
+            update_fields=list(fields),
+        )
     # Refunded and cancelled milestones drop out of OpenTrain's answer: they go here too.
     Milestone.objects.filter(contract__in=[row.pk for row in rows]).exclude(
-        pk__in=[milestone.pk for milestone in kept]
+        pk__in=[milestone.pk for milestone in milestones.values()]
     ).delete()
 
 
