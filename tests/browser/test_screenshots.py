@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import LAPTOP, PHONE
+from tests.mirror_helpers import sync_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.screenshots]
 
@@ -36,6 +37,10 @@ def test_save_a_screenshot_of_each_main_screen(new_context, sign_in, size, viewp
 
     sign_in(page)
     shoot("contracts")
+
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Needs you")
+    shoot("inbox")
 
     page.goto("/contracts/ctr_owner_label_007/")
     shoot("contract")
@@ -77,6 +82,8 @@ def test_save_a_screenshot_of_each_main_screen(new_context, sign_in, size, viewp
 
     page.get_by_label("Act as").select_option(label="Agent workspace (unclaimed)")
     page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("status")).to_contain_text("Agent workspace (unclaimed)")
+    sync_account("unclaimed")  # the worker follows every demo account
     fill_form(
         "ctr_unclaimed_fixed_300", "Second batch", "The next 500 sentences.", "Amount (USD)", "300"
     )
