@@ -43,6 +43,7 @@ def main() -> None:
         default="pages,reconcile,webhook",
         help="parts to run, comma-separated: pages, reconcile, webhook",
     )
+    parser.add_argument("--capture", default="", help="reuse a capture file (fast_upstream.py)")
     parser.add_argument("--pg", default=os.environ.get("MULTIHOST_DATABASE_URL", ""))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
@@ -60,8 +61,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     results = {"pages": [], "reconcile": [], "not_measured": not_measured}
     try:
-        print(f"Capturing {reconcile_n} contracts from the sandbox ...", flush=True)
-        capture = capture_sandbox(reconcile_n, tmp)
+        if args.capture:
+            capture = Path(args.capture)
+        else:
+            print(f"Capturing {reconcile_n} contracts from the sandbox ...", flush=True)
+            capture = capture_sandbox(reconcile_n, tmp)
         upstream = FastUpstream(capture, free_port())
         try:
             for kind in kinds if "pages" in parts else []:

@@ -134,8 +134,7 @@ def refresh_contract(account: Account, token: str, contract_id: str) -> bool:
     contract = _read_contract(token, contract_id)
     if contract is None:
         return store.forget_contract(account, contract_id)
-    _, changed = store.save_contract(account, contract)
-    return changed
+    return store.save_contract(account, contract)
 
 
 def _read_contract(
