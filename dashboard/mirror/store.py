@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -178,6 +178,7 @@ def _upsert(model, rows: list[dict], conflict: list[str] | None = None) -> None:
     reconciliation about as fast as its reads."""
     if not rows:
         return
+    db = connections[router.db_for_write(model)]  # once: `connection` looks it up on every use
     given = [model._meta.get_field(name) for name in rows[0]]
     others = [
         field
@@ -185,7 +186,7 @@ def _upsert(model, rows: list[dict], conflict: list[str] | None = None) -> None:
         if not field.primary_key and field not in given
     ]
     columns = [field.column for field in given + others]
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     # Only the model's own table and column names, quoted, go into the text; values are params.
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
@@ -196,16 +197,16 @@ def _upsert(model, rows: list[dict], conflict: list[str] | None = None) -> None:
         sql += f" ON CONFLICT ({', '.join(map(quote, conflict))}) DO UPDATE SET " + ", ".join(
             f"{quote(column)} = excluded.{quote(column)}" for column in updates
         )
-    defaults = [field.get_db_prep_save(field.get_default(), connection) for field in others]
+    defaults = [field.get_db_prep_save(field.get_default(), db) for field in others]
     params = [
         [
-            field.get_db_prep_save(value, connection)
+            field.get_db_prep_save(value, db)
             for field, value in zip(given, row.values(), strict=True)
         ]
         + defaults
         for row in rows
     ]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.executemany(sql, params)
 
 

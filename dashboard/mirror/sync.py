@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ FEED_UNAVAILABLE = (403, 404)
 # Reconciliation writes what was read at least this often (seconds), in chunks of store.CHUNK.
 FLUSH_SECONDS = 1.0
 READS_DONE = object()
+SWITCH_INTERVAL = 0.0002  # seconds, while reading and writing at once
 
 
 def account_for(fingerprint: str, label: str = "") -> Account:
@@ -196,6 +198,10 @@ def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract
     reader = threading.Thread(
         target=_read_all, args=(token, listed, reads, stop), name="reconcile-reads", daemon=True
     )
+    # The writer holds the GIL up to the switch interval (5 ms) each time the reader's answer
+    # arrives: a shorter one gives the GIL back to the reader as soon as its bytes are in.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     reader.start()
     changed = False
     try:
@@ -208,6 +214,7 @@ def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract
     finally:
         stop.set()
         reader.join()
+        sys.setswitchinterval(interval)
     return changed
 
 
