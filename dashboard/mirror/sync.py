@@ -36,7 +36,7 @@ FEED_UNAVAILABLE = (403, 404)
 # Reconciliation writes what was read at least this often (seconds), in chunks of store.CHUNK.
 FLUSH_SECONDS = 1.0
 READS_DONE = object()
-SWITCH_INTERVAL = 0.0002  # seconds, while reading and writing at once
+SWITCH_INTERVAL = 0.001  # seconds, while reading and writing at once
 
 
 def account_for(fingerprint: str, label: str = "") -> Account:
