@@ -6,8 +6,11 @@ asked for), with one action that starts the fix. Each milestone appears in one g
 
 from __future__ import annotations
 
+import hashlib
+import time
+
 from django.core.cache import cache
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from dashboard import access
@@ -88,6 +91,7 @@ SETUP = {
 GROUP_LIMIT = 10
 # A backstop only: the account's version changes with every sync, which makes a new key.
 CONTRACT_WIDE_SECONDS = 600
+COUNT_SECONDS = 60
 
 
 def groups(account: Account | None, user, *, now=None, expand: str = "") -> list[Group]:
@@ -103,11 +107,31 @@ def groups(account: Account | None, user, *, now=None, expand: str = "") -> list
 
 
 def open_count(account: Account | None, user) -> int:
-    """The navigation's count: the same items, counted in the database."""
+    """The navigation's count: the same items, counted in the database; kept for up to a minute
+    while the mirror, the approvals and the person's snoozes stay as they are."""
     hidden = Snooze.hidden_keys(user)
-    found = collect(account, hidden, limit=0)
-    setup = [item for item in setup_items(account) if item.key not in hidden]
-    return sum(kind.total for kind in found.values()) + len(setup)
+    if account is None:
+        return 0
+    key = _count_key(account, hidden)
+    count = cache.get(key)
+    if count is None:
+        found = collect(account, hidden, limit=0)
+        setup = [item for item in setup_items(account) if item.key not in hidden]
+        count = sum(kind.total for kind in found.values()) + len(setup)
+        cache.set(key, count, COUNT_SECONDS)
+    return count
+
+
+def _count_key(account: Account, hidden: set[str]) -> str:
+    approvals = Approval.objects.filter(token_fingerprint=account.fingerprint).aggregate(
+        n=Count("pk"), last=Max("updated_at")
+    )
+    synced = account.synced_at.timestamp() if account.synced_at else 0
+    last = approvals["last"].timestamp() if approvals["last"] else 0
+    changes = f"{account.version}:{synced}:{approvals['n']}:{last}"
+    snoozes = hashlib.sha256("\n".join(sorted(hidden)).encode()).hexdigest()[:16]
+    # The minute: items also come with time (a due date passing, an approval expiring).
+    return f"inbox:count:{account.pk}:{changes}:{snoozes}:{int(time.time() // 60)}"
 
 
 def setup_items(account: Account | None) -> list[Item]:
@@ -163,11 +187,13 @@ def collect(
     return found
 
 
-def _milestone_kinds(now) -> dict[str, Q]:
+def _milestone_kinds(account, now) -> dict[str, Q]:
     """Review, overdue and not funded, as conditions: one group per milestone, the most urgent."""
     # Depleted contracts by ID, so each side of the "or" has an index of its own.
-    depleted = Contract.objects.filter(budget_state="DEPLETED").values("pk")
-    review = Q(status=FUNDED) & (Q(needs_review=True) | Q(contract__in=depleted))
+    depleted = Contract.objects.filter(
+        account=account, status="active", budget_state="DEPLETED"
+    ).values("pk")
+    review = Q(status=FUNDED, needs_review=True) | Q(status=FUNDED, contract__in=depleted)
     overdue = Q(status__in=OPEN_STATUSES, due_date__lt=now) & ~review
     not_funded = Q(status=NOT_FUNDED, upstream_created_at__lt=now - UNFUNDED_GRACE) & ~Q(
         due_date__lt=now
@@ -184,7 +210,7 @@ def _milestone_items(account, asked_for: set[str], now, hidden: set[str], cap) -
         .order_by("due_date", "upstream_created_at")
     )
     found = {}
-    for kind, condition in _milestone_kinds(now).items():
+    for kind, condition in _milestone_kinds(account, now).items():
         of_kind = rows.filter(condition).exclude(milestone_id__in=snoozed(hidden, kind))
         total, shown = first_rows(of_kind, cap(kind))
         found[kind] = Found(total, [_milestone_item(kind, row) for row in shown])
