@@ -25,6 +25,12 @@ def keys(html: str) -> list[str]:
     return re.findall(r'data-key="([^"]+)"', html)
 
 
+def counted(html: str) -> int:
+    """The items the group headings count, listed on the page or not."""
+    totals = re.findall(r'<h2 id="group-[^"]+">[^<]*<span class="muted">\((\d+)\)</span>', html)
+    return sum(map(int, totals))
+
+
 def request_handoff(client, name: str, milestone_id: str, contract_id: str) -> str:
     """Ask for funding or a payout from its confirmation page; returns the approval ID."""
     response = client.post(reverse(name, args=[milestone_id]), {"contract": contract_id})

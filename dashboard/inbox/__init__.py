@@ -88,7 +88,7 @@ SETUP = {
 
 
 # Items a group shows on the page (its heading counts them all; "Show all" lists the rest).
-GROUP_LIMIT = 10
+GROUP_LIMIT = 5
 # A backstop only: the account's version changes with every sync, which makes a new key.
 CONTRACT_WIDE_SECONDS = 600
 COUNT_SECONDS = 60
