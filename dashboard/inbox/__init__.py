@@ -91,14 +91,21 @@ SETUP = {
 GROUP_LIMIT = 5
 # A backstop only: the account's version changes with every sync, which makes a new key.
 CONTRACT_WIDE_SECONDS = 600
-COUNT_SECONDS = 60
+KEPT_SECONDS = 60
 
 
 def groups(account: Account | None, user, *, now=None, expand: str = "") -> list[Group]:
     """The open items not snoozed by `user`, grouped (empty groups left out); each group lists
     its first GROUP_LIMIT items, the `expand` group all of them."""
     hidden = Snooze.hidden_keys(user)
-    found = collect(account, hidden, now=now, limit=GROUP_LIMIT, expand=expand)
+    expand = expand if expand in GROUPS else ""
+    found = _kept(
+        account,
+        hidden,
+        f"groups:{expand}",
+        lambda: collect(account, hidden, now=now, limit=GROUP_LIMIT, expand=expand),
+        fresh=now is not None,
+    )
     return [
         Group(kind, title, found[kind].items, found[kind].total)
         for kind, title in GROUPS.items()
@@ -107,22 +114,23 @@ def groups(account: Account | None, user, *, now=None, expand: str = "") -> list
 
 
 def open_count(account: Account | None, user) -> int:
-    """The navigation's count: the same items, counted in the database; kept for up to a minute
-    while the mirror, the approvals and the person's snoozes stay as they are."""
+    """The navigation's count: the same items, counted in the database."""
     hidden = Snooze.hidden_keys(user)
-    if account is None:
-        return 0
-    key = _count_key(account, hidden)
-    count = cache.get(key)
-    if count is None:
+
+    def count():
         found = collect(account, hidden, limit=0)
         setup = [item for item in setup_items(account) if item.key not in hidden]
-        count = sum(kind.total for kind in found.values()) + len(setup)
-        cache.set(key, count, COUNT_SECONDS)
-    return count
+        return sum(kind.total for kind in found.values()) + len(setup)
+
+    return _kept(account, hidden, "count", count)
 
 
-def _count_key(account: Account, hidden: set[str]) -> str:
+def _kept(account: Account | None, hidden: set[str], what: str, compute, fresh: bool = False):
+    """`compute()`, kept for up to a minute while the mirror (its version), the approvals and
+    the person's snoozes stay as they are: pages and their navigation read it many times
+    between two syncs."""
+    if account is None or fresh:
+        return compute()
     approvals = Approval.objects.filter(token_fingerprint=account.fingerprint).aggregate(
         n=Count("pk"), last=Max("updated_at")
     )
@@ -131,7 +139,12 @@ def _count_key(account: Account, hidden: set[str]) -> str:
     changes = f"{account.version}:{synced}:{approvals['n']}:{last}"
     snoozes = hashlib.sha256("\n".join(sorted(hidden)).encode()).hexdigest()[:16]
     # The minute: items also come with time (a due date passing, an approval expiring).
-    return f"inbox:count:{account.pk}:{changes}:{snoozes}:{int(time.time() // 60)}"
+    key = f"inbox:{what}:{account.pk}:{changes}:{snoozes}:{int(time.time() // 60)}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, KEPT_SECONDS)
+    return value
 
 
 def setup_items(account: Account | None) -> list[Item]:
