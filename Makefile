@@ -58,7 +58,7 @@ run: setup
 	@register=""; if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
 	  register="--register-webhook $(WEBHOOK_URL)"; fi; \
 	trap 'kill 0' INT TERM; \
-	$(BIN)/python manage.py sync_worker $$register & \
+	LOG_LEVEL=WARNING $(BIN)/python manage.py sync_worker $$register & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
 	{ $(BIN)/python scripts/wait_for_port.py $(PORT) && $(BIN)/python manage.py ensure_local_user; } & \
 	wait
