@@ -91,6 +91,13 @@ def probe(token: str, previous: dict | None = None) -> dict:
     return {"problems": [asdict(p) for p in problems], "learned": learned}
 
 
+def recheck(account, token: str) -> list[Problem]:
+    """Probe again now, forgetting what writes learned (the next refused write learns it again):
+    for a person who just fixed a setup problem. Returns what still applies."""
+    _save(account, probe(token))
+    return stored_problems(account.access)
+
+
 def learn(account, error: OpenTrainError) -> None:
     """Remember a write refusal that no read reveals (called by the write paths)."""
     problem = explain(error)
