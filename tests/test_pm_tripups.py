@@ -41,9 +41,7 @@ def test_a_refusal_a_retry_cannot_fix_is_said_once_without_submit_again(
     assert "Work</textarea>" in html
 
 
-def test_a_form_that_cannot_succeed_is_replaced_by_its_reason_before_anything_is_typed(
-    sandbox, pm
-):
+def test_a_form_that_cannot_succeed_is_replaced_by_its_reason_before_anything_is_typed(sandbox, pm):
     use_account(pm, "readonly")
 
     html = pm.get(form_url("ctr_readonly_fixed_300")).content.decode()
