@@ -64,14 +64,12 @@ def _probed_problems(token: str, me: opentrain.Me) -> list[Problem]:
         capabilities = opentrain.get_capabilities(token)
     except OpenTrainError:
         return []  # the probe is behind its own feature flag and may be refused: ignore it
+    problems = []
     if capabilities.get("paymentsWrite") is False:
-        return [
-            explain(
-                OpenTrainError("", status=403, details={"featureKey": "public_api_payments_write"})
-            )
-        ]
+        feature = {"featureKey": "public_api_payments_write"}
+        problems.append(explain(OpenTrainError("", status=403, details=feature)))
     claim = _claim_problem(token, me, capabilities)
-    return [claim] if claim else []
+    return [*problems, claim] if claim else problems
 
 
 def probe(token: str, previous: dict | None = None) -> dict:

@@ -1,6 +1,7 @@
 import contextlib
 import uuid
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -161,8 +162,11 @@ def _fund_created(request, account, submission, token):
         submission=submission,
     )
     if funding.approval is not None:
-        response = to_approval(funding.approval.approval_id)
-        return _go(request, response.url)
+        messages.success(
+            request,
+            "Milestone created, and funding requested: a person must now confirm it in OpenTrain.",
+        )
+        return _go(request, to_approval(funding.approval.approval_id).url)
     return _go(request, reverse("submission_detail", args=[submission.key]))
 
 
