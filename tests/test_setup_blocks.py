@@ -144,3 +144,19 @@ def test_claiming_the_account_lifts_the_block_after_the_next_sync(sandbox, pm):
 
     assert not disabled(html, "New milestone")
     assert "Claim the OpenTrain account" not in pm.get("/").content.decode()
+
+
+def test_after_adding_a_payment_method_check_again_lifts_the_block(sandbox, pm):
+    use_account(pm, "nobilling")
+    pm.post(f"/milestones/{NOT_FUNDED}/fund/", {"contract": NOBILLING_HOURLY})
+    pm.post("/sandbox/billing/org_sbx_nobilling/")  # the person adds a card in OpenTrain
+
+    response = pm.post("/setup/recheck/", follow=True)
+
+    html = response.content.decode()
+    assert "nothing blocks the dashboard any more" in html
+    assert '<section class="card setup"' not in html
+    contract = pm.get(f"/contracts/{NOBILLING_HOURLY}/").content.decode()
+    assert not disabled(contract, "Request funding")
+    again = pm.post(f"/milestones/{NOT_FUNDED}/fund/", {"contract": NOBILLING_HOURLY})
+    assert again.url.startswith("/approvals/")
