@@ -16,11 +16,13 @@ from dashboard.views import (
     inbox,
     milestones,
     ops,
+    setup,
 )
 
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
     path("inbox/snooze/", inbox.inbox_snooze, name="inbox_snooze"),
+    path("setup/recheck/", setup.setup_recheck, name="setup_recheck"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Contracts
