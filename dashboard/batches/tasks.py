@@ -72,9 +72,14 @@ def _send_row(row: BatchRow, batch: Batch, token: str, contract: opentrain.Contr
         error = outcome.error
         if error is None or error.status != 429 or outcome.replayed:
             return outcome.created
-        sleep(min(error.retry_after or DEFAULT_WAIT, RETRY_AFTER_CAP))
+        wait_out(error)
         row.new_key()  # 429: nothing happened upstream, so another key is safe
     return False
+
+
+def wait_out(error: OpenTrainError) -> None:
+    """Wait as long as a 429 asks (within reason), and no longer."""
+    sleep(min(error.retry_after or DEFAULT_WAIT, RETRY_AFTER_CAP))
 
 
 def _fields(row: BatchRow) -> dict:
