@@ -89,7 +89,8 @@ class Funding:
 
     @property
     def mailto(self) -> str:
-        subject = f"Please confirm funding in OpenTrain: {len(self.lines)} milestones, {money(self.total)}"
+        count = len(self.lines)
+        subject = f"Please confirm funding in OpenTrain: {count} milestones, {money(self.total)}"
         body = ["Hello,", "", "The OpenTrain dashboard asked for funding of these milestones:", ""]
         for line in self.lines:
             body.append(f"- {line.row.contract_title}, {line.label}: {money(line.row.cost)}")

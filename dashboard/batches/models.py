@@ -45,7 +45,7 @@ class Batch(models.Model):
         return bool(done)
 
     def request_funding(self) -> bool:
-        """Ask for funding once; True only for the request that did it (a double click gets False)."""
+        """Ask for funding once; True only for the request that did it (not a double click)."""
         now = timezone.now()
         done = Batch.objects.filter(pk=self.pk, funding_requested_at__isnull=True).update(
             funding_requested_at=now

@@ -39,7 +39,7 @@ def batch_import(request):
 @require_http_methods(["GET", "POST"])
 @editor_required
 def batch_new(request):
-    """The ticked contracts' next milestones: shown from the mirror on GET, made a preview on POST."""
+    """The ticked contracts' next milestones: shown (from the mirror) on GET, a preview on POST."""
     account = account_for_request(request)
     params = request.POST if request.method == "POST" else request.GET
     ids = prefill.ticked_ids(params.getlist("contract"))
