@@ -1,17 +1,16 @@
-"""From a CSV to a batch's preview: each row checked against the mirror's contract with the same
+"""From a CSV (or a spreadsheet) to a batch's preview: each row checked against the mirror's contract with the same
 form as a single milestone. No HTTP here: nothing reaches OpenTrain until the PM confirms.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
 
 from django import forms
 
 from dashboard import opentrain
+from dashboard.batches import spreadsheets
 from dashboard.batches.models import Batch, BatchRow
 from dashboard.batches.prefill import COLUMNS
 from dashboard.forms import FORMS
@@ -23,23 +22,17 @@ MAX_BYTES = 2 * 1024 * 1024
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
+        label="CSV or Excel file",
         help_text="Columns: " + ", ".join(COLUMNS) + ". One row per milestone.",
-        error_messages={"required": "Choose a CSV file to upload."},
+        error_messages={"required": "Choose a CSV or Excel (.xlsx) file to upload."},
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise forms.ValidationError("That file is over 2 MB; split it into smaller files.")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(
-                "That file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”."
-            ) from None
-        reader = csv.DictReader(io.StringIO(text))
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        header, lines = spreadsheets.read(upload.name or "", upload.read())
+        missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise forms.ValidationError(
                 "The first line must name the columns "
@@ -48,7 +41,7 @@ class UploadForm(forms.Form):
                 + ", ".join(missing)
                 + "."
             )
-        rows = [r for r in reader if any((v or "").strip() for v in r.values() if v)]
+        rows = [r for r in lines if any((v or "").strip() for v in r.values() if v)]
         if not rows:
             raise forms.ValidationError("That file has no milestone rows under its header.")
         if len(rows) > MAX_ROWS:
