@@ -1,5 +1,6 @@
-"""From a CSV (or a spreadsheet) to a batch's preview: each row checked against the mirror's contract with the same
-form as a single milestone. No HTTP here: nothing reaches OpenTrain until the PM confirms.
+"""From a CSV (or a spreadsheet) to a batch's preview: each row checked against the mirror's
+contract with the same form as a single milestone, edited there until it passes. No HTTP here:
+nothing reaches OpenTrain until the PM confirms.
 """
 
 from __future__ import annotations
