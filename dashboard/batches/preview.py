@@ -13,9 +13,9 @@ from django import forms
 from dashboard import opentrain
 from dashboard.batches import spreadsheets
 from dashboard.batches.models import Batch, BatchRow
-from dashboard.batches.prefill import COLUMNS
+from dashboard.batches.prefill import COLUMNS, contracts_by_id
 from dashboard.forms import FORMS
-from dashboard.mirror.models import Account, Contract
+from dashboard.mirror.models import Account
 
 MAX_ROWS = 1000
 MAX_BYTES = 2 * 1024 * 1024
@@ -118,11 +118,7 @@ EDITABLE = ["name", "description", "amount_usd", "volume", "due_date"]
 
 
 def _contracts(account: Account | None, rows: list[dict]) -> dict[str, opentrain.Contract]:
-    ids = {(r.get("contract_id") or "").strip() for r in rows}
-    return {
-        row.contract_id: row.as_result()
-        for row in Contract.objects.for_account(account).filter(contract_id__in=ids)
-    }
+    return contracts_by_id(account, ((r.get("contract_id") or "").strip() for r in rows))
 
 
 def check_row(
