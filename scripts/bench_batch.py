@@ -1,0 +1,228 @@
+#!/usr/bin/env python
+"""Batches, timed: `make bench` (or `python scripts/bench_batch.py`) writes docs/benchmarks-batch.md.
+
+- The run: a confirmed batch of 500 rows sent by the worker's task against the sandbox (a gunicorn
+  server of its own) with 50 ms of latency on every API request (the sandbox's `latency` fault),
+  beside the same 500 `POST /contracts/{id}/milestones` made alone, one after another, with the
+  dashboard's own client. Target: the batch within 1.2x of the calls alone.
+- The preview: a 500-row CSV uploaded to `/milestones/import/` (read, checked, saved, redirected)
+  and the preview page it leads to. Target: within 1 s.
+
+It prints the figures; it asserts nothing. The task runs in this process, as the worker's
+`db_worker` would run it (without the worker's polling for the next task).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from servers import ROOT, Server, ServerError, free_port, manage, sandbox_env
+
+SANDBOX_API = "/sandbox/api/public/v1"
+CONTRACTS = ["fixed_300", "hourly_1250", "label_007"]
+RUN_TARGET = 1.2
+PREVIEW_TARGET_S = 1.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument("--latency", type=int, default=50, help="ms on every API request")
+    parser.add_argument("--rounds", type=int, default=2, help="batch and calls alone, each")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks-batch.md"))
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    load_before = os.getloadavg()[0]
+    try:
+        server = _sandbox(tmp)
+        try:
+            figures = _measure(server.url, args)
+        finally:
+            server.stop()
+    except ServerError as error:
+        sys.exit(str(error))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    figures["load"] = f"{load_before:.1f} and {os.getloadavg()[0]:.1f}"
+    text = _report(figures, args)
+    Path(args.output).write_text(text)
+    print(f"\nWrote {os.path.relpath(args.output)}")
+
+
+def _sandbox(tmp: Path) -> Server:
+    """A seeded sandbox on its own port; this process shares its SQLite file, as `make run` does."""
+    env = sandbox_env(f"sqlite:///{tmp / 'bench.sqlite3'}", PORT=str(free_port()))
+    env.update(WEB_CONCURRENCY="1", GUNICORN_ACCESS_LOG="", LOG_FORMAT="plain")
+    print("Seeding a sandbox ...", flush=True)
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed_sandbox")
+    server = Server.start(env, tmp / "sandbox.log")
+    os.environ.update(env)
+    os.environ.update(
+        OT_API_BASE_URL=server.url + SANDBOX_API,
+        ALLOWED_HOSTS="testserver",
+        DJANGO_SETTINGS_MODULE="dashboard.settings",
+        LOG_LEVEL="WARNING",
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return server
+
+
+def _measure(sandbox_url: str, args) -> dict:
+    import logging
+
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from dashboard import opentrain, services
+    from dashboard.batches.models import Batch
+    from dashboard.batches.tasks import send_batch
+    from dashboard.mirror import sync
+    from sandbox import demo
+    from sandbox.models import Account as SandboxAccount
+
+    logging.disable(logging.INFO)
+    token = demo.OWNER_TOKEN
+    account = sync.account_for(services.token_fingerprint(token), "bench")
+    sync.sync_account(account, token, full=True)
+    user = User.objects.create_superuser("bench", password="bench-pass-123")
+    client = Client()
+    client.force_login(user)
+    rows = _rows(args.rows)
+
+    print(f"Preview of a {args.rows}-row CSV, 5 times ...", flush=True)
+    upload_s, page_s, batches = [], [], []
+    for _ in range(5):
+        started = time.perf_counter()
+        response = client.post("/milestones/import/", {"file": _csv(rows)})
+        upload_s.append(time.perf_counter() - started)
+        if response.status_code != 302:
+            raise ServerError(f"the upload answered {response.status_code}")
+        started = time.perf_counter()
+        page = client.get(response.url)
+        page_s.append(time.perf_counter() - started)
+        if page.status_code != 200:
+            raise ServerError(f"the preview answered {page.status_code}")
+        batches.append(Batch.objects.get(pk=response.url.strip("/").split("/")[-1]))
+    print(f"  upload + check + save: median {_ms(upload_s)} ms, max {_ms(upload_s, max)} ms")
+    print(f"  the preview page:      median {_ms(page_s)} ms, max {_ms(page_s, max)} ms")
+
+    SandboxAccount.objects.filter(key=demo.OWNER).update(fault=f"latency={args.latency}")
+    alone_s, batch_s = [], []
+    for round_ in range(args.rounds):
+        print(f"Round {round_ + 1}: {args.rows} POST milestones alone ...", flush=True)
+        started = time.perf_counter()
+        for row in rows:
+            opentrain.create_milestone(token, row["contract_id"], **_fields(row))
+        alone_s.append(time.perf_counter() - started)
+        print(f"  {alone_s[-1]:.2f} s", flush=True)
+        print(f"Round {round_ + 1}: the batch of {args.rows} in the worker's task ...", flush=True)
+        batch = batches[round_]
+        batch.confirm()
+        started = time.perf_counter()
+        summary = send_batch.call(batch_id=str(batch.pk))
+        batch_s.append(time.perf_counter() - started)
+        print(f"  {batch_s[-1]:.2f} s ({summary})", flush=True)
+    ratios = [b / a for a, b in zip(alone_s, batch_s, strict=True)]
+    print(f"Batch / alone: {', '.join(f'{r:.3f}' for r in ratios)} (target <= {RUN_TARGET})")
+    return {"upload": upload_s, "page": page_s, "alone": alone_s, "batch": batch_s}
+
+
+def _rows(n: int) -> list[dict]:
+    from sandbox import demo
+
+    rows = []
+    for i in range(n):
+        slug = CONTRACTS[i % 3]
+        row = {"contract_id": demo.contract_id(demo.OWNER, slug), "name": f"Bench {i}"}
+        row["description"] = f"Bench batch row {i}"
+        row["amount_usd" if slug.startswith("fixed") else "volume"] = (
+            "25" if slug.startswith("fixed") else "2"
+        )
+        row["due_date"] = "2027-03-01"
+        rows.append(row)
+    return rows
+
+
+def _csv(rows: list[dict]) -> io.BytesIO:
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=["contract_id", "name", "description", "amount_usd", "volume", "due_date"]
+    )
+    writer.writeheader()
+    writer.writerows(rows)
+    upload = io.BytesIO(out.getvalue().encode())
+    upload.name = "bench.csv"
+    return upload
+
+
+def _fields(row: dict) -> dict:
+    fields = {"description": row["description"], "name": row["name"], "due_date": row["due_date"]}
+    for name in ("amount_usd", "volume"):
+        if row.get(name):
+            fields[name] = Decimal(row[name])
+    return fields
+
+
+def _ms(values: list[float], how=statistics.median) -> str:
+    return f"{how(values) * 1000:.0f}"
+
+
+def _report(f: dict, args) -> str:
+    ratios = [b / a for a, b in zip(f["alone"], f["batch"], strict=True)]
+    worst = max(ratios)
+    preview = max(u + p for u, p in zip(f["upload"], f["page"], strict=True))
+    lines = [
+        "# Batch benchmark",
+        "",
+        f"`make bench` (scripts/bench_batch.py), {datetime.now(UTC):%Y-%m-%d}, "
+        f"{os.cpu_count()} cores (load average {f['load']}).",
+        "",
+        f"## A {args.rows}-row batch, {args.latency} ms upstream latency",
+        "",
+        'The sandbox (gunicorn, one process) adds the latency to every API request. "Alone" is '
+        f"the same {args.rows} `POST /contracts/{{id}}/milestones` made one after another with "
+        "the dashboard's client; \"batch\" is the worker's task sending a confirmed batch (the "
+        "ledger, the one-time keys, the contract refresh at the end).",
+        "",
+        "| Round | Alone (s) | Batch (s) | Batch / alone |",
+        "|---|---|---|---|",
+    ]
+    for i, (a, b, r) in enumerate(zip(f["alone"], f["batch"], ratios, strict=True), start=1):
+        lines.append(f"| {i} | {a:.2f} | {b:.2f} | {r:.3f} |")
+    lines += [
+        "",
+        f"Target ≤ {RUN_TARGET}x: {'met' if worst <= RUN_TARGET else 'missed'} "
+        f"(worst {worst:.3f}).",
+        "",
+        f"## Preview of a {args.rows}-row CSV",
+        "",
+        "| Step | Median (ms) | Max (ms) |",
+        "|---|---|---|",
+        f"| Upload: read, check every row, save, redirect | {_ms(f['upload'])} | "
+        f"{_ms(f['upload'], max)} |",
+        f"| The preview page | {_ms(f['page'])} | {_ms(f['page'], max)} |",
+        "",
+        f"Target ≤ {PREVIEW_TARGET_S:.0f} s for both together: "
+        f"{'met' if preview <= PREVIEW_TARGET_S else 'missed'} (worst {preview * 1000:.0f} ms).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
