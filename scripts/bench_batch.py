@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Batches, timed: `make bench` (or `python scripts/bench_batch.py`) writes docs/benchmarks-batch.md.
+"""Batches, timed: `make bench` (or scripts/bench_batch.py) writes docs/benchmarks-batch.md.
 
 - The run: a confirmed batch of 500 rows sent by the worker's task against the sandbox (a gunicorn
   server of its own) with 50 ms of latency on every API request (the sandbox's `latency` fault),
