@@ -17,7 +17,8 @@ from django.tasks import task
 from dashboard import approvals, links, opentrain
 from dashboard.batches import tasks as sending
 from dashboard.batches.models import Batch, BatchRow
-from dashboard.mirror import accounts, after_write
+from dashboard.mirror import accounts
+from dashboard.mirror import tasks as mirror_tasks
 from dashboard.models import Approval, Submission
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
@@ -133,15 +134,14 @@ def fund_batch(batch_id: str) -> str:
     known = accounts.by_fingerprint(batch.account_fingerprint)
     if known is None:
         return "unknown account"
-    asked, touched = 0, set()
+    asked = 0
     for line in funding(batch).lines:
         if line.asked:
             continue
         if _ask(batch, line, known.token):
             asked += 1
-            touched.add(line.row.contract_id)
-    for contract_id in sorted(touched):
-        after_write.refresh_contract(known.token, contract_id)
+    if asked:
+        mirror_tasks.request_sync(batch.account_fingerprint)  # as after sending the batch
     return f"{asked} funding approval(s) asked for"
 
 
