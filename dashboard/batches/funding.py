@@ -17,7 +17,6 @@ from django.tasks import task
 from dashboard import approvals, links, opentrain
 from dashboard.batches import tasks as sending
 from dashboard.batches.models import Batch, BatchRow
-from dashboard.mirror import accounts
 from dashboard.mirror import tasks as mirror_tasks
 from dashboard.models import Approval, Submission
 from dashboard.opentrain import OpenTrainError
@@ -130,8 +129,7 @@ def _label(row: BatchRow, submission: Submission) -> str:
 @task()
 def fund_batch(batch_id: str) -> str:
     """Ask OpenTrain to fund each created milestone not already asked about; a summary in words."""
-    batch = Batch.objects.get(pk=batch_id)
-    known = accounts.by_fingerprint(batch.account_fingerprint)
+    batch, known = sending.batch_and_account(batch_id)
     if known is None:
         return "unknown account"
     asked = 0

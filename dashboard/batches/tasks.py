@@ -33,8 +33,7 @@ sleep = time.sleep
 @task()
 def send_batch(batch_id: str) -> str:
     """Send every row of the batch that has no submission yet; returns a summary in words."""
-    batch = Batch.objects.get(pk=batch_id)
-    known = accounts.by_fingerprint(batch.account_fingerprint)
+    batch, known = batch_and_account(batch_id)
     if known is None:
         return "unknown account"
     account = Account.objects.filter(fingerprint=batch.account_fingerprint).first()
@@ -86,6 +85,12 @@ def _send_row(row: BatchRow, batch: Batch, token: str, contract: opentrain.Contr
         wait_out(error)
         row.new_key()  # 429: nothing happened upstream, so another key is safe
     return False
+
+
+def batch_and_account(batch_id: str):
+    """The batch, and the account it acts for (None once the dashboard has no token for it)."""
+    batch = Batch.objects.get(pk=batch_id)
+    return batch, accounts.by_fingerprint(batch.account_fingerprint)
 
 
 def wait_out(error: OpenTrainError) -> None:
