@@ -83,8 +83,8 @@ def batch_row_edit(request, batch_id, row_id):
     batch = _batch(request, batch_id)
     row = get_object_or_404(BatchRow, pk=row_id, batch=batch)
     account = account_for_request(request)
-    if batch.confirmed:
-        return redirect("batch_detail", batch_id=batch.pk)
+    if batch.confirmed or not can_edit(request.user):
+        return redirect("batch_detail", batch_id=batch.pk)  # a viewer's GET: nothing to edit
     if request.method == "POST":
         errors = preview.edit_row(account, row, request.POST)
         if not errors and not request.htmx:
