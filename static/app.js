@@ -144,12 +144,13 @@
     if (preview) update(preview);
   });
 
-  // "Copy link" in the inbox: the approval link goes to the clipboard; the button says so.
+  // "Copy link" in the inbox (and a batch's "Copy all links"): the link(s) go to the clipboard;
+  // the button says so, in its own words when it has them (data-copied).
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
     if (!button || !navigator.clipboard) return;
     navigator.clipboard.writeText(button.dataset.copy).then(function () {
-      button.textContent = "Link copied";
+      button.textContent = button.dataset.copied || "Link copied";
     });
   });
 
