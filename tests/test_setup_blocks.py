@@ -160,3 +160,12 @@ def test_after_adding_a_payment_method_check_again_lifts_the_block(sandbox, pm):
     assert not disabled(contract, "Request funding")
     again = pm.post(f"/milestones/{NOT_FUNDED}/fund/", {"contract": NOBILLING_HOURLY})
     assert again.url.startswith("/approvals/")
+
+
+def test_the_batch_pages_disable_previewing_for_an_unclaimed_account(sandbox, pm):
+    use_account(pm, "unclaimed")
+
+    html = pm.get(f"/milestones/batch/new/?contract={UNCLAIMED_FIXED}").content.decode()
+
+    assert disabled(html, "Preview these milestones")
+    assert "A human must claim this OpenTrain account first." in html
