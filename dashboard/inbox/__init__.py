@@ -7,6 +7,7 @@ asked for), with one action that starts the fix. Each milestone appears in one g
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 
 from django.core.cache import cache
@@ -126,9 +127,9 @@ def open_count(account: Account | None, user) -> int:
 
 
 def _kept(account: Account | None, hidden: set[str], what: str, compute, fresh: bool = False):
-    """`compute()`, kept for up to a minute while the mirror (its version), the approvals and
-    the person's snoozes stay as they are: pages and their navigation read it many times
-    between two syncs."""
+    """`compute()`, kept for up to a minute while the mirror (its version and stored setup), the
+    approvals and the person's snoozes stay as they are: pages and their navigation read it many
+    times between two syncs."""
     if account is None or fresh:
         return compute()
     approvals = Approval.objects.filter(token_fingerprint=account.fingerprint).aggregate(
@@ -137,7 +138,9 @@ def _kept(account: Account | None, hidden: set[str], what: str, compute, fresh: 
     synced = account.synced_at.timestamp() if account.synced_at else 0
     last = approvals["last"].timestamp() if approvals["last"] else 0
     changes = f"{account.version}:{synced}:{approvals['n']}:{last}"
-    snoozes = hashlib.sha256("\n".join(sorted(hidden)).encode()).hexdigest()[:16]
+    # The setup problems too: a refused write stores one without a sync.
+    setup = json.dumps(account.access, sort_keys=True, default=str)
+    snoozes = hashlib.sha256("\n".join([setup, *sorted(hidden)]).encode()).hexdigest()[:16]
     # The minute: items also come with time (a due date passing, an approval expiring).
     key = f"inbox:{what}:{account.pk}:{changes}:{snoozes}:{int(time.time() // 60)}"
     value = cache.get(key)
@@ -148,22 +151,24 @@ def _kept(account: Account | None, hidden: set[str], what: str, compute, fresh: 
 
 
 def setup_items(account: Account | None) -> list[Item]:
-    problem = access.stored_problem(account.access) if account is not None else None
-    if problem is None:
-        return []
-    what, why = SETUP.get(problem.kind, (problem.title, problem.message))
-    detail = f"{problem.title}. {problem.message}"
-    return [
-        Item(
-            key=f"setup:{problem.kind}",
-            kind="setup",
-            what=what,
-            note=why,
-            detail=detail,
-            action_label=problem.link_label,
-            action_url=problem.link_url,
+    """One checklist item per stored setup problem: several may apply at once (an unclaimed
+    account with no payment method)."""
+    problems = access.stored_problems(account.access) if account is not None else []
+    items = []
+    for problem in problems:
+        what, why = SETUP.get(problem.kind, (problem.title, problem.message))
+        items.append(
+            Item(
+                key=f"setup:{problem.kind}",
+                kind="setup",
+                what=what,
+                note=why,
+                detail=f"{problem.title}. {problem.message}",
+                action_label=problem.link_label,
+                action_url=problem.link_url,
+            )
         )
-    ]
+    return items
 
 
 def collect(
