@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from dashboard import opentrain
+from dashboard.mirror import attention
 from dashboard.mirror.models import (
     Account,
     BudgetSnapshot,
@@ -29,6 +30,8 @@ def _plain(data: dict) -> dict:
 def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
     budget = contract.budget
     freelancer = contract.freelancer
+    latest = contract.latest_milestone
+    activity = [contract.updated_at, budget.last_usage_at if budget else ""]
     return {
         "title": contract.title[:500],
         "status": contract.status[:40],
@@ -46,6 +49,13 @@ def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
         "upstream_created_at": opentrain.parse_timestamp(contract.created_at),
         "upstream_updated": contract.updated_at[:40],
         "has_budget": budget is not None,
+        "remaining_usd": attention.remaining_usd(contract),
+        "last_activity_at": max(
+            filter(None, map(opentrain.parse_timestamp, activity)), default=None
+        ),
+        "milestone_count": len(contract.milestones_data),
+        "latest_milestone_status": latest.status[:40] if latest else "",
+        **attention.columns(contract),
         "data": data,
     }
 
