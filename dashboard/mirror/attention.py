@@ -5,8 +5,9 @@ the clock is worked out when a contract is written (`columns`); the two reasons 
 time passing (a due date passed, a milestone left unfunded for a day) are stored as timestamps
 and compared with now in SQL when the list is read (`needs_attention`, `with_attention`).
 
-Like the inbox, only active contracts need attention, and a milestone waiting for a person to
-confirm an approval (`pendingApproval`) is the approval's business, not a reason here.
+Like the inbox, only active contracts need attention. Unlike it, a milestone whose approval the
+dashboard is waiting on still counts here: those approvals live in the dashboard's own tables,
+which a contract's row does not see.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def columns(contract: opentrain.Contract) -> dict:
         return values
     budget = contract.budget
     state = budget.state if budget else ""
-    milestones = [m for m in contract.milestones if not m.pending_approval]
+    milestones = contract.milestones
     review = {
         m.id for m in milestones if m.status == FUNDED and (m.needs_review or state == "DEPLETED")
     }
