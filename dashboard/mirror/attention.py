@@ -41,6 +41,7 @@ TIMED = ("overdue", "not_funded")  # compared with now when read
 def columns(contract: opentrain.Contract) -> dict:
     """The attention columns of one contract, from OpenTrain's detail answer."""
     values = {"attention_flags": 0, "overdue_at": None, "unfunded_since": None}
+    values["unfunded_due_at"] = None
     if not contract.is_active:
         return values
     budget = contract.budget
@@ -63,11 +64,25 @@ def columns(contract: opentrain.Contract) -> dict:
         if m.status in OPEN_STATUSES and m.id not in review
     ]
     values["overdue_at"] = min(filter(None, due), default=None)
-    created = [
-        opentrain.parse_timestamp(m.created_at) for m in milestones if m.status == NOT_FUNDED
-    ]
-    values["unfunded_since"] = min(filter(None, created), default=None)
+    values["unfunded_since"], values["unfunded_due_at"] = _unfunded(milestones)
     return values
+
+
+def _unfunded(milestones) -> tuple:
+    """(created, due) of the milestone not funded that stays "not funded" longest: the inbox calls
+    one past its due date "overdue" instead, so the one due last (or never), and of those the
+    oldest. Exact for a contract with one such milestone."""
+    waiting = [
+        (opentrain.parse_timestamp(m.due_date), opentrain.parse_timestamp(m.created_at))
+        for m in milestones
+        if m.status == NOT_FUNDED
+    ]
+    waiting = [(due, created) for due, created in waiting if created is not None]
+    if not waiting:
+        return None, None
+    latest_due = max(waiting, key=lambda pair: (pair[0] is None, pair[0] or 0))[0]
+    created = min(created for due, created in waiting if due == latest_due)
+    return created, latest_due
 
 
 def _over_committed(contract: opentrain.Contract) -> bool:
@@ -96,7 +111,8 @@ def remaining_usd(contract: opentrain.Contract) -> Decimal | None:
 def _timed(now) -> dict[str, Q]:
     return {
         "overdue": Q(overdue_at__lt=now),
-        "not_funded": Q(unfunded_since__lt=now - UNFUNDED_GRACE),
+        "not_funded": Q(unfunded_since__lt=now - UNFUNDED_GRACE)
+        & (Q(unfunded_due_at=None) | Q(unfunded_due_at__gte=now)),
     }
 
 

@@ -133,8 +133,9 @@ class Contract(models.Model):
         null=True, blank=True, help_text="Earliest due date of an unpaid milestone."
     )
     unfunded_since = models.DateTimeField(
-        null=True, blank=True, help_text="Creation of the oldest milestone not funded."
+        null=True, blank=True, help_text="Creation of a milestone not funded (attention.py)."
     )
+    unfunded_due_at = models.DateTimeField(null=True, blank=True, help_text="And its due date.")
     data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
     synced_at = models.DateTimeField(auto_now=True)
 
@@ -159,6 +160,7 @@ class Contract(models.Model):
                     "attention_flags",
                     "overdue_at",
                     "unfunded_since",
+                    "unfunded_due_at",
                     "upstream_created_at",
                 ],
                 name="mirror_contract_attention",
