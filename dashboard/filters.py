@@ -110,8 +110,17 @@ def apply(rows, *, status: str, payment_type: str, attention: bool, q: str, sort
     key = F(SORTED_BY[column])
     key = key.desc(nulls_last=True) if direction == "descending" else key.asc(nulls_last=True)
     newest = F("upstream_created_at").desc(nulls_last=True)
-    rows = with_attention(rows)
-    return rows.order_by(key, newest, "contract_id")
+    return with_attention(rows).order_by(key, newest, "pk")
+
+
+def page_rows(rows, page_size: int, number):
+    """One page of the sorted rows: their IDs first (an index can often answer that alone, the
+    attention score's among them), then those rows' list columns."""
+    page = ListPaginator(rows.values_list("pk", flat=True), page_size).get_page(number)
+    ids = list(page.object_list)
+    found = with_attention(rows.model.objects.filter(pk__in=ids)).only(*LIST_COLUMNS).in_bulk()
+    page.object_list = [found[pk] for pk in ids]
+    return page
 
 
 class ListPaginator(Paginator):
@@ -121,7 +130,7 @@ class ListPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: COUNT_CAP + 1].count()
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
     @property
     def counted(self) -> bool:

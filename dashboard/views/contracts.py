@@ -19,8 +19,7 @@ def contract_list(request):
     chosen = form.values()
     account = account_for_request(request)
     rows = filters.apply(Contract.objects.for_account(account), **chosen)
-    rows = rows.only(*filters.LIST_COLUMNS)  # never the stored JSON
-    page = filters.ListPaginator(rows, filters.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = filters.page_rows(rows, filters.PAGE_SIZE, request.GET.get("page"))
     for row in page.object_list:
         row.badges = attention.badges(row.attention)
         if row.rate_usd is not None:  # the column keeps 4 places: $0.07, not $0.0700
