@@ -37,6 +37,7 @@ SORTED_BY = {
     "title": "title",
     "rate": "rate_usd",
 }
+NULLABLE = {"created", "budget", "activity", "rate"}
 # What each row shows: the list never reads a contract's stored JSON.
 LIST_COLUMNS = (
     "contract_id",
@@ -107,10 +108,19 @@ def apply(rows, *, status: str, payment_type: str, attention: bool, q: str, sort
         # `search_text` is stored case-folded: fold the needle the same way.
         rows = rows.filter(search_text__contains=q.casefold())
     _, column, direction = SORTS[sort]
+    return with_attention(rows).order_by(_order(column, direction), _order("created"), "pk")
+
+
+def _order(column: str, direction: str = "descending"):
+    """A column's order, rows without a value last. Only nullable columns say NULLS LAST: an
+    index (PostgreSQL's plain ones) serves a plain order of a column that is never NULL."""
     key = F(SORTED_BY[column])
-    key = key.desc(nulls_last=True) if direction == "descending" else key.asc(nulls_last=True)
-    newest = F("upstream_created_at").desc(nulls_last=True)
-    return with_attention(rows).order_by(key, newest, "pk")
+    nulls_last = True if column in NULLABLE else None
+    return (
+        key.desc(nulls_last=nulls_last)
+        if direction == "descending"
+        else key.asc(nulls_last=nulls_last)
+    )
 
 
 def page_rows(rows, page_size: int, number):

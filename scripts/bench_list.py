@@ -75,11 +75,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--pg", default=os.environ.get("MULTIHOST_DATABASE_URL", ""))
     parser.add_argument("--capture", default="", help="a capture made by fast_upstream.py")
+    parser.add_argument("--kinds", default="sqlite,postgresql", help="databases to time")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-list-"))
     try:
         capture = Path(args.capture) if args.capture else capture_sandbox(100, tmp)
-        for kind in ["sqlite"] + (["postgresql"] if args.pg else []):
+        kinds = [k for k in args.kinds.split(",") if k == "sqlite" or args.pg]
+        for kind in kinds:
             for n in [int(s) for s in args.sizes.split(",") if s]:
                 print(f"\nList results, {kind}, {n:,} contracts", flush=True)
                 print("| Request | Median ms | p95 ms | Median ≤ 15 ms |\n|---|---:|---:|---|")

@@ -32,11 +32,28 @@ def fill_list_columns(apps, schema_editor):
     Contract.objects.bulk_update(batch, LIST_COLUMNS)
 
 
-def trigram_search(apps, schema_editor):
-    """On PostgreSQL, a trigram index lets the list's substring search skip the scan."""
+# PostgreSQL puts NULLs first in a descending index, so a "DESC NULLS LAST" order (newest, latest
+# activity, highest rate, most budget left) needs indexes of its own (SQLite's DESC already puts
+# NULLs last, and its indexes cannot say NULLS LAST).
+NULLS_LAST = {
+    "mirror_contract_newest_nl": "upstream_created_at",
+    "mirror_contract_activity_nl": "last_activity_at",
+    "mirror_contract_rate_nl": "rate_usd",
+    "mirror_contract_remaining_nl": "remaining_usd",
+}
+
+
+def postgresql_indexes(apps, schema_editor):
+    """On PostgreSQL: the descending orders' indexes, and a trigram index so the list's substring
+    search need not read every row."""
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
+    for name, column in NULLS_LAST.items():
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} "
+            f"ON mirror_contract (account_id, {column} DESC NULLS LAST, id)"
+        )
     try:
         # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it.
         # A role that may not keeps a working search, only a slower one.
@@ -50,9 +67,10 @@ def trigram_search(apps, schema_editor):
     )
 
 
-def drop_trigram_search(apps, schema_editor):
+def drop_postgresql_indexes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS mirror_contract_search_trgm")
+        for name in [*NULLS_LAST, "mirror_contract_search_trgm"]:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
@@ -148,5 +166,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(fill_list_columns, migrations.RunPython.noop),
-        migrations.RunPython(trigram_search, drop_trigram_search),
+        migrations.RunPython(postgresql_indexes, drop_postgresql_indexes),
     ]
