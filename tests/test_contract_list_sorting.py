@@ -7,6 +7,7 @@ from html import unescape
 from urllib.parse import urlencode
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from dashboard import filters
@@ -211,3 +212,14 @@ def test_viewers_get_no_checkboxes_and_no_batch_button(client, viewer):
     assert 'name="contract"' not in html
     assert "Add milestones" not in html
     assert "data-new=" not in html
+
+
+def test_contracts_mirrored_before_the_list_columns_get_them_from_their_stored_answer(pm):
+    written_by_the_sync = rows(listing(pm))
+    call_command("migrate", "mirror", "0001", verbosity=0)  # the mirror as it was
+    call_command("migrate", "mirror", verbosity=0)  # the columns, filled from `data`
+
+    shown = rows(listing(pm))
+    assert shown == written_by_the_sync
+    assert badges(shown["ctr_owner_label_007"]) == ["Budget depleted", "Work to review"]
+    assert "$125.00 left" in shown["ctr_owner_hourly_1250"]
