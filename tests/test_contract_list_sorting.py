@@ -187,10 +187,12 @@ def test_past_the_count_cap_the_list_says_more_than_and_pages_on(pm, monkeypatch
     first = listing(pm)
     assert "More than 5 contracts, page 1" in first
     assert 'href="?page=2"' in first
+    assert "<span>Page 1</span>" in first  # no last page claimed
     last = listing(pm, page=3)
     assert len(rows(last)) == total - 8
     assert "Next page" not in last
     assert "Previous page" in last
+    assert "<span>Page 3</span>" in last
 
 
 def test_editors_tick_active_contracts_for_milestones_together(pm):
