@@ -153,7 +153,7 @@ class Contract(models.Model):
             models.Index(fields=["account", "rate_usd"], name="mirror_contract_rate"),
             models.Index(fields=["account", "remaining_usd"], name="mirror_contract_remaining"),
             models.Index(fields=["account", "last_activity_at"], name="mirror_contract_activity"),
-            # Covers the attention score, so sorting by it reads this index, not the rows.
+            # Covers the attention score and the ID: sorting by it reads this index, not the rows.
             models.Index(
                 fields=[
                     "account",
@@ -162,6 +162,7 @@ class Contract(models.Model):
                     "unfunded_since",
                     "unfunded_due_at",
                     "upstream_created_at",
+                    "id",
                 ],
                 name="mirror_contract_attention",
             ),

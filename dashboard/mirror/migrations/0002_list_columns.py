@@ -161,6 +161,7 @@ class Migration(migrations.Migration):
                     "unfunded_since",
                     "unfunded_due_at",
                     "upstream_created_at",
+                    "id",
                 ],
                 name="mirror_contract_attention",
             ),
