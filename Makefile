@@ -18,7 +18,7 @@ help:
 	@echo "make reset        start over: delete the SQLite database (dashboard and sandbox) and set up again"
 	@echo "make test         lint (ruff) and every test, browser tests included"
 	@echo "make screenshots  save a PNG of each main screen under docs/screenshots/"
-	@echo "make bench        measure pages from the mirror, the sync and webhooks (docs/benchmarks.md)"
+	@echo "make bench        measure pages from the mirror, the sync and webhooks (docs/benchmarks.md), batches (docs/benchmarks-batch.md)"
 	@echo "                  (BENCH_ARGS=--quick: small sizes only, two to three minutes)"
 	@echo "make multihost    two app servers on PostgreSQL + Redis (needs MULTIHOST_DATABASE_URL and"
 	@echo "                  MULTIHOST_CACHE_URL: eval \"\$$(tests/multihost/services.sh)\" starts both)"
@@ -58,7 +58,7 @@ run: setup
 	@register=""; if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
 	  register="--register-webhook $(WEBHOOK_URL)"; fi; \
 	trap 'kill 0' INT TERM; \
-	$(BIN)/python manage.py sync_worker $$register & \
+	LOG_LEVEL=WARNING $(BIN)/python manage.py sync_worker $$register & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
 	{ $(BIN)/python scripts/wait_for_port.py $(PORT) && $(BIN)/python manage.py ensure_local_user; } & \
 	wait

@@ -7,6 +7,7 @@ are ISO 8601. No HTTP here: exports read the mirror, like every page.
 from __future__ import annotations
 
 import csv
+import heapq
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from decimal import Decimal
 
 from dashboard import filters
 from dashboard.mirror.models import Account, Contract, Milestone
-from dashboard.models import Submission
+from dashboard.models import HandoffAttempt, Submission
 
 CHUNK = 500
 
@@ -43,9 +44,9 @@ MILESTONE_COLUMNS = [
     "created_at",
 ]
 ACTIVITY_COLUMNS = [
-    "key", "created_at", "user", "contract_id", "contract_title", "payment_type", "state",
-    "milestone_id", "amount_usd", "volume", "due_date", "error_code", "error_message",
-    "request_id",
+    "key", "created_at", "user", "action", "contract_id", "contract_title", "payment_type",
+    "state", "milestone_id", "amount_usd", "volume", "due_date", "approval_id", "retry_of",
+    "error_code", "error_message", "request_id",
 ]  # fmt: skip
 
 
@@ -104,7 +105,13 @@ def milestones(account: Account | None) -> Iterator[dict]:
 
 
 def activity() -> Iterator[dict]:
-    rows = Submission.objects.select_related("user").order_by("-created_at", "-id")
+    """Every action sent from the dashboard, newest first: milestones and handoff requests."""
+    newest_first = {"key": lambda row: row["created_at"], "reverse": True}
+    yield from heapq.merge(_milestone_activity(), _handoff_activity(), **newest_first)
+
+
+def _milestone_activity() -> Iterator[dict]:
+    rows = Submission.objects.select_related("user", "retry_of").order_by("-created_at", "-id")
     for s in rows.iterator(chunk_size=CHUNK):
         s = s.as_shown()
         payload = s.payload or {}
@@ -112,6 +119,7 @@ def activity() -> Iterator[dict]:
             "key": str(s.key),
             "created_at": s.created_at,
             "user": s.user.get_username() if s.user else "",
+            "action": "create_milestone",
             "contract_id": s.contract_id,
             "contract_title": s.contract_title,
             "payment_type": s.payment_type,
@@ -121,9 +129,35 @@ def activity() -> Iterator[dict]:
             "amount_usd": _exact(payload.get("amountUsd"), cents=True),
             "volume": _exact(payload.get("volume")),
             "due_date": payload.get("dueDate"),
+            "approval_id": "",
+            "retry_of": str(s.retry_of.key) if s.retry_of else "",
             "error_code": s.error_code,
             "error_message": s.error_message,
             "request_id": s.request_id,
+        }
+
+
+def _handoff_activity() -> Iterator[dict]:
+    rows = HandoffAttempt.objects.select_related("user").order_by("-created_at", "-id")
+    for h in rows.iterator(chunk_size=CHUNK):
+        yield {
+            "key": f"handoff-{h.pk}",
+            "created_at": h.created_at,
+            "user": h.user.get_username() if h.user else "",
+            "action": h.action,
+            "contract_id": h.contract_id,
+            "contract_title": h.contract_title,
+            "payment_type": "",
+            "state": h.state,
+            "milestone_id": h.milestone_id,
+            "amount_usd": None,
+            "volume": None,
+            "due_date": None,
+            "approval_id": h.approval_id,
+            "retry_of": f"handoff-{h.retry_of_id}" if h.retry_of_id else "",
+            "error_code": h.error_code,
+            "error_message": h.error_message,
+            "request_id": h.request_id,
         }
 
 

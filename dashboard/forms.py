@@ -6,10 +6,13 @@ Numbers are parsed as `Decimal` from plain digits only: no exponents, NaN or Inf
 
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
+from django.utils import timezone
+
+from dashboard.templatetags.dashboard import day
 
 CENT = Decimal("0.01")
 # Sane upper bounds for one milestone; larger values are almost certainly typos.
@@ -20,7 +23,16 @@ EARLIEST_DUE = date(2000, 1, 1)
 LATEST_DUE = date(2100, 12, 31)
 
 # Plain digits, optionally grouped by thousands ("5,000"), optionally with a decimal part.
-_NUMBER = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+")
+# app.js reads this same pattern from the field's `data-pattern` for the live cost preview.
+NUMBER_PATTERN = r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+"
+_NUMBER = re.compile(NUMBER_PATTERN)
+# The earliest "today" anywhere (UTC-12): a due date of the PM's today is never refused,
+# whatever their time zone, and yesterday is refused everywhere a day later at the latest.
+EARLIEST_OFFSET = timedelta(hours=12)
+
+
+def earliest_today() -> date:
+    return (timezone.now() - EARLIEST_OFFSET).date()
 
 
 class DateInput(forms.DateInput):
@@ -76,6 +88,10 @@ class PositiveDecimalField(forms.Field):
                 "inputmode": "decimal" if self.places else "numeric",
                 "autocomplete": "off",
                 "maxlength": "20",
+                # The rules `to_python` and `validate` apply, for the live cost preview.
+                "data-pattern": NUMBER_PATTERN,
+                "data-places": str(self.places),
+                "data-max": format(self.maximum, "f"),
             }
         )
         return attrs
@@ -150,14 +166,33 @@ class MilestoneForm(forms.Form):
         help_text="Optional.",
         error_messages={"invalid": "Enter a real date, such as 2026-07-15."},
     )
+    # Shown only once the milestone would take the contract over its estimated total.
+    confirm_over_total = forms.BooleanField(
+        label="Create it anyway, over the estimated total", required=False
+    )
     # One per rendered form: the database admits one submission per key, so a double click or
     # a browser resubmit cannot create a second milestone.
     submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    def __init__(self, *args, rate: Decimal | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        rate: Decimal | None = None,
+        commitment=None,
+        refuse_before: date | None = None,
+        **kwargs,
+    ):
+        """`commitment` (`form_contracts.Commitment`) turns on the over-total warning;
+        `refuse_before` refuses due dates before that day (the single form passes both; a
+        batch row warns instead)."""
         self.rate = rate
+        self.commitment = commitment
+        self.refuse_before = refuse_before
+        self.over_total = ""
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        if refuse_before is not None:
+            self.fields["due_date"].widget.attrs["min"] = refuse_before.isoformat()
 
     @property
     def money(self):
@@ -168,7 +203,28 @@ class MilestoneForm(forms.Form):
         due = self.cleaned_data.get("due_date")
         if due is not None and not EARLIEST_DUE <= due <= LATEST_DUE:
             raise forms.ValidationError("Enter a due date between the years 2000 and 2100.")
+        if due is not None and self.refuse_before is not None and due < self.refuse_before:
+            raise forms.ValidationError(
+                f"{day(due)} is in the past. Choose today or a later date, or leave it empty.",
+                code="past",
+            )
         return due
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.commitment is not None and not self.errors:
+            self.over_total = self.commitment.over_by(self.cost_of(cleaned))
+            if self.over_total and not cleaned.get("confirm_over_total"):
+                self.add_error(
+                    "confirm_over_total",
+                    f"{self.over_total} Tick the box to create it anyway, or lower the "
+                    f"{'amount' if self.money_field == 'amount_usd' else 'volume'}.",
+                )
+        return cleaned
+
+    def cost_of(self, cleaned: dict) -> Decimal | None:
+        """What the milestone in `cleaned` costs, when the form can tell."""
+        return None
 
     def milestone_fields(self) -> dict:
         """The keyword arguments for `opentrain.create_milestone`, from valid data."""
@@ -202,15 +258,20 @@ class FixedPriceMilestoneForm(MilestoneForm):
     def milestone_fields(self) -> dict:
         return {**super().milestone_fields(), "amount_usd": self.cleaned_data["amount_usd"]}
 
+    def cost_of(self, cleaned: dict) -> Decimal | None:
+        return cleaned.get("amount_usd")
+
 
 class _VolumeMilestoneForm(MilestoneForm):
     """Hourly and per-label: the PM enters the volume; OpenTrain computes the amount."""
 
     money_field = "volume"
 
+    def cost_of(self, cleaned: dict) -> Decimal | None:
+        return milestone_cost(self.rate, cleaned.get("volume"))
+
     def clean(self):
-        cleaned = super().clean()
-        cost = milestone_cost(self.rate, cleaned.get("volume"))
+        cost = milestone_cost(self.rate, self.cleaned_data.get("volume"))
         if cost is not None and cost <= 0:
             self.add_error("volume", "At this contract's rate that costs less than one cent.")
         elif cost is not None and cost > MAX_AMOUNT_USD:
@@ -219,7 +280,7 @@ class _VolumeMilestoneForm(MilestoneForm):
                 f"That would cost ${cost:,}, more than the dashboard accepts for one milestone "
                 f"(${MAX_AMOUNT_USD:,}). Split the work into smaller milestones.",
             )
-        return cleaned
+        return super().clean()
 
     def milestone_fields(self) -> dict:
         # Volume only: OpenTrain computes the amount, so no rounding of ours can disagree with it.

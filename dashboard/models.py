@@ -43,6 +43,14 @@ class SubmissionQuerySet(models.QuerySet):
             logger.warning("%d submission(s) left sending by a stopped worker: unknown", settled)
         return settled
 
+    def entries(self):
+        """(created_at, id, "milestone") rows, to list with the other actions (activity)."""
+        return (
+            self.order_by()
+            .annotate(kind=Value("milestone", output_field=models.CharField()))
+            .values_list("created_at", "id", "kind")
+        )
+
 
 class Submission(models.Model):
     """One milestone form submission, keyed by the one-time key the form carried.
@@ -84,6 +92,10 @@ class Submission(models.Model):
     request_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The earlier attempt at the same milestone that failed or stayed unclear ("Submit again").
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
 
     objects = SubmissionQuerySet.as_manager()
 
@@ -154,6 +166,86 @@ class Submission(models.Model):
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
+
+
+class HandoffAttemptQuerySet(models.QuerySet):
+    def entries(self):
+        """(created_at, id, "handoff") rows, to list with the milestones (activity)."""
+        return (
+            self.order_by()
+            .annotate(kind=Value("handoff", output_field=models.CharField()))
+            .values_list("created_at", "id", "kind")
+        )
+
+
+class HandoffAttempt(models.Model):
+    """One request for funding, a payout or a contract end sent from the dashboard, and what
+    OpenTrain answered: the activity log of the handoffs (the approval itself is `Approval`)."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Approval requested"
+        DONE = "done", "Done"
+        FAILED = "failed", "Not requested"
+
+    ACTIONS = {
+        "fund": "Request funding",
+        "approve": "Request payout approval",
+        "end": "End contract",
+    }
+
+    action = models.CharField(max_length=20)  # "fund", "approve", "end"
+    state = models.CharField(max_length=10, choices=State.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    contract_id = models.CharField(max_length=200)
+    contract_title = models.CharField(max_length=300, blank=True)
+    milestone_id = models.CharField(max_length=200, blank=True)
+    milestone_label = models.CharField(max_length=300, blank=True)
+    approval_id = models.CharField(max_length=200, blank=True)
+    # The milestone submission this request followed, for "Create and request funding".
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs"
+    )
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    error_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_reason = models.CharField(max_length=60, blank=True)
+    error_message = models.TextField(blank=True)
+    error_details = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HandoffAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.action} {self.milestone_id or self.contract_id} {self.state}"
+
+    @property
+    def action_label(self) -> str:
+        return self.ACTIONS.get(self.action, self.action)
+
+    @property
+    def target_id(self) -> str:
+        return self.milestone_id or self.contract_id
+
+    def fail(self, error: opentrain.OpenTrainError) -> None:
+        self.state = self.State.FAILED
+        self.error_status = error.status
+        self.error_code = error.code[:60]
+        self.error_reason = error.reason[:60]
+        self.error_message = error.message
+        self.error_details = error.details
+        self.request_id = (error.request_id or "")[:100]
+        self.save()
+
+    def succeed(self, approval_id: str = "") -> None:
+        self.state = self.State.REQUESTED if approval_id else self.State.DONE
+        self.approval_id = approval_id
+        self.save()
 
 
 class ApprovalQuerySet(models.QuerySet):

@@ -267,6 +267,13 @@ if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(
         f"Environment variable LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}."
     )
+# The dashboard's own loggers (and the sandbox's): INFO logs each upstream call; `make run` starts
+# the worker at WARNING so the terminal shows the web server's lines and the worker's problems.
+LOG_LEVEL = _read("LOG_LEVEL", env.str, default="INFO").strip().upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+    raise ImproperlyConfigured(
+        f"Environment variable LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}."
+    )
 _LOG_LINE = "%(asctime)s %(levelname)s %(name)s %(message)s"
 LOGGING = {
     "version": 1,
@@ -279,8 +286,8 @@ LOGGING = {
     "filters": {"no_query_values": {"()": "dashboard.logs.NoQueryValues"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
-        "dashboard": {"handlers": ["console"], "level": "INFO"},
-        "sandbox": {"handlers": ["console"], "level": "INFO"},
+        "dashboard": {"handlers": ["console"], "level": LOG_LEVEL},
+        "sandbox": {"handlers": ["console"], "level": LOG_LEVEL},
         "django.request": {
             "handlers": ["console"],
             "level": "ERROR",

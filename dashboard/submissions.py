@@ -88,6 +88,7 @@ def submit(*, key, user, token: str, contract: opentrain.Contract, fields: dict)
                 contract_title=contract.title,
                 payment_type=contract.payment_type,
                 payload=payload,
+                retry_of=_failed_before(contract.id, payload),
             )
     except IntegrityError:
         # Another request inserted this key between our check and our insert: it owns the call.
@@ -108,6 +109,16 @@ def submit(*, key, user, token: str, contract: opentrain.Contract, fields: dict)
         raise
     submission.adopt(milestone)
     return Outcome(submission)
+
+
+def _failed_before(contract_id: str, payload: dict) -> Submission | None:
+    """The latest earlier attempt at this same milestone that did not create it: the one a new
+    attempt ("Submit again") retries."""
+    since = timezone.now() - UNKNOWN_LOOKBACK
+    earlier = Submission.objects.filter(
+        contract_id=contract_id, state__in=(State.FAILED, State.UNKNOWN), created_at__gte=since
+    ).order_by("-created_at", "-id")
+    return next((s for s in earlier if s.payload == payload), None)
 
 
 def _wait_for(submission: Submission) -> Submission:

@@ -16,11 +16,13 @@ from dashboard.views import (
     inbox,
     milestones,
     ops,
+    setup,
 )
 
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
     path("inbox/snooze/", inbox.inbox_snooze, name="inbox_snooze"),
+    path("setup/recheck/", setup.setup_recheck, name="setup_recheck"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Contracts
@@ -39,13 +41,20 @@ urlpatterns = [
     # Batches: a CSV, a preview, then the worker sends the rows
     path("milestones/import/", batches.batch_import, name="batch_import"),
     path("milestones/import/template.csv", batches.batch_template, name="batch_template"),
+    path("milestones/batch/new/", batches.batch_new, name="batch_new"),
     path("batches/<uuid:batch_id>/", batches.batch_detail, name="batch_detail"),
+    path("batches/<uuid:batch_id>/funding/", batches.batch_funding, name="batch_funding"),
     path("batches/<uuid:batch_id>/confirm/", batches.batch_confirm, name="batch_confirm"),
     path("batches/<uuid:batch_id>/retry/", batches.batch_retry, name="batch_retry"),
     path(
         "batches/<uuid:batch_id>/rows/<int:row_id>/drop/",
         batches.batch_row_drop,
         name="batch_row_drop",
+    ),
+    path(
+        "batches/<uuid:batch_id>/rows/<int:row_id>/edit/",
+        batches.batch_row_edit,
+        name="batch_row_edit",
     ),
     # Exports (streamed, from the mirror and the ledger)
     path("exports/contracts.<str:fmt>", exports.contracts_export, name="contracts_export"),

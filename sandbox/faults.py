@@ -9,7 +9,9 @@ Only the sandbox honours these. A fault comes from either place, and both apply 
   token holder only briefly.
 
 Syntax: a comma-separated list of faults. Each may be scoped to one HTTP method with a `METHOD:`
-prefix, e.g. `POST:500` fails writes only, `latency=300,POST:drop`.
+prefix, e.g. `POST:500` fails writes only, `latency=300,POST:drop`; and to the endpoints whose
+path ends in one word with `METHOD@word:`, e.g. `POST@fund:503` fails funding requests only (a
+milestone create in the same flow goes through).
 
 Faults, and when they act:
 
@@ -78,8 +80,9 @@ class Faults:
         return bool(self.names)
 
 
-def parse(spec: str, method: str) -> Faults:
-    """Parse a fault list, keeping the faults that apply to `method`; unknown ones are ignored."""
+def parse(spec: str, method: str, path: str = "") -> Faults:
+    """Parse a fault list, keeping the faults that apply to `method` (and `path`, for a scope
+    with `@word`); unknown ones are ignored."""
     faults = Faults()
     for raw in (spec or "").split(","):
         item = raw.strip()
@@ -87,7 +90,10 @@ def parse(spec: str, method: str) -> Faults:
             continue
         scope, sep, rest = item.partition(":")
         if sep:
-            if scope.strip().upper() != method.upper():
+            scope_method, _, word = scope.strip().partition("@")
+            if scope_method.upper() != method.upper():
+                continue
+            if word and not path.rstrip("/").endswith("/" + word):
                 continue
             item = rest.strip()
         name, _, value = item.partition("=")
@@ -126,14 +132,15 @@ def _int(value: str, default: int) -> int:
 
 def for_request(request, account=None, *, authenticated=False) -> Faults:
     """The faults for this request: the account's, and the header's when the token is usable."""
+    method, path = request.method, request.path
     account_spec = account.fault if account else ""
-    if account_spec and parse(account_spec, request.method) and not _use_once(account):
+    if account_spec and parse(account_spec, method, path) and not _use_once(account):
         account_spec = ""
     header_spec = request.META.get(HEADER, "") if account and authenticated else ""
-    if header_spec and not _within_budget(account, parse(header_spec, request.method)):
+    if header_spec and not _within_budget(account, parse(header_spec, method, path)):
         header_spec = ""
     spec = ",".join(s for s in (account_spec, header_spec) if s)
-    return parse(spec, request.method)
+    return parse(spec, method, path)
 
 
 def _within_budget(account, faults: Faults) -> bool:

@@ -4,6 +4,7 @@
 python scripts/bench.py                  # pages at 500, 5,000, 50,000; reconcile 5,000
 python scripts/bench.py --quick          # pages at 500, reconcile 200 (SQLite), 10 changes
 python scripts/bench.py --pg URL         # PostgreSQL too (default: MULTIHOST_DATABASE_URL)
+python scripts/bench.py --no-batch       # without the batch benchmark (bench_batch.py, its own doc)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +41,7 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=0, help="webhook changes to time")
     parser.add_argument("--pg", default=os.environ.get("MULTIHOST_DATABASE_URL", ""))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--no-batch", action="store_true", help="leave out bench_batch.py")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s] or (
         [500] if args.quick else [500, 5000, 50000]
@@ -94,6 +97,17 @@ def main() -> None:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text + "\n")
     print(f"\nWrote {os.path.relpath(args.output)}")
+    if not args.no_batch:
+        _bench_batches(args.quick)
+
+
+def _bench_batches(quick: bool) -> None:
+    """Batches of milestones: a process of its own (it sets up Django in-process), which writes
+    docs/benchmarks-batch.md."""
+    print("\nBatches (scripts/bench_batch.py) ...", flush=True)
+    extra = ["--rows", "100", "--rounds", "1"] if quick else []
+    script = str(ROOT / "scripts" / "bench_batch.py")
+    subprocess.run([sys.executable, script, *extra], cwd=ROOT, check=True)  # noqa: S603
 
 
 if __name__ == "__main__":

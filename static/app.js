@@ -61,18 +61,42 @@
 // Milestone form: the cost of an hourly or per-label milestone as the PM types, from the contract
 // rate in data attributes. Exact decimal arithmetic with BigInt (never floats), rounded half up to
 // the cent like OpenTrain: 3 labels at $0.07 is $0.21. The server renders the same after a submit.
+// A cost is shown only for a volume the server will accept: the input carries the form field's own
+// rules (data-pattern, data-places, data-max) and the preview the largest cost (data-max-cost).
 (function () {
   "use strict";
-  var NUMBER = /^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^\.\d+$/;
+  var PLAIN = /^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^\.\d+$/;
 
-  // "12.50" -> {units: 1250n, scale: 2}; null when it is not plain digits.
-  function parse(text) {
+  // "12.50" -> {units: 1250n, scale: 2}; null when it does not match `pattern`.
+  function parse(text, pattern) {
     text = (text || "").trim();
-    if (!NUMBER.test(text)) return null;
+    if (!(pattern || PLAIN).test(text)) return null;
     text = text.replace(/,/g, "");
     var parts = text.split(".");
     var fraction = parts[1] || "";
     return { units: BigInt((parts[0] || "0") + fraction), scale: fraction.length };
+  }
+
+  // Whether `a` (a parsed number) is greater than `b`.
+  function greater(a, b) {
+    var scale = Math.max(a.scale, b.scale);
+    return a.units * 10n ** BigInt(scale - a.scale) > b.units * 10n ** BigInt(scale - b.scale);
+  }
+
+  // The volume as the server would accept it (same pattern, decimals, maximum), else null.
+  function accepted(input) {
+    var pattern = input.dataset.pattern ? new RegExp("^(?:" + input.dataset.pattern + ")$") : PLAIN;
+    var volume = parse(input.value, pattern);
+    if (!volume || volume.units === 0n) return null;
+    var places = parseInt(input.dataset.places || "2", 10);
+    var trimmed = volume;
+    while (trimmed.scale > 0 && trimmed.units % 10n === 0n) {
+      trimmed = { units: trimmed.units / 10n, scale: trimmed.scale - 1 };
+    }
+    if (trimmed.scale > places) return null;
+    var max = parse(input.dataset.max);
+    if (max && greater(volume, max)) return null;
+    return volume;
   }
 
   function cents(rate, volume) {
@@ -94,17 +118,19 @@
     var input = document.getElementById(preview.dataset.input);
     var rate = parse(preview.dataset.rate);
     if (!input || !rate) return;
-    var volume = parse(input.value);
+    var volume = accepted(input);
     var many = preview.dataset.unitMany;
+    var cost = volume && cents(rate, volume);
+    var maxCost = parse(preview.dataset.maxCost);
     preview.textContent = "";
-    if (!volume || volume.units === 0n) {
+    if (!cost || (maxCost && greater({ units: cost, scale: 2 }, maxCost))) {
       preview.textContent = "Cost of this milestone: enter the number of " + many +
         " to see it (" + preview.dataset.rateLabel + ").";
       return;
     }
     var unit = input.value.trim() === "1" ? preview.dataset.unitOne : many;
     var strong = document.createElement("strong");
-    strong.textContent = dollars(cents(rate, volume));
+    strong.textContent = dollars(cost);
     preview.append("Cost of this milestone: ", strong,
       " (" + input.value.trim() + " " + unit + " at " + preview.dataset.rateLabel + ")");
   }
@@ -118,12 +144,13 @@
     if (preview) update(preview);
   });
 
-  // "Copy link" in the inbox: the approval link goes to the clipboard; the button says so.
+  // "Copy link" in the inbox (and a batch's "Copy all links"): the link(s) go to the clipboard;
+  // the button says so, in its own words when it has them (data-copied).
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
     if (!button || !navigator.clipboard) return;
     navigator.clipboard.writeText(button.dataset.copy).then(function () {
-      button.textContent = "Link copied";
+      button.textContent = button.dataset.copied || "Link copied";
     });
   });
 

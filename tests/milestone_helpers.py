@@ -1,6 +1,7 @@
 """Helpers shared by the milestone and activity tests (plain functions, not fixtures)."""
 
 import re
+from datetime import date, timedelta
 
 import httpx
 
@@ -14,6 +15,10 @@ HOURLY = "ctr_owner_hourly_1250"  # $12.50 / hour
 LABELS = "ctr_owner_label_007"  # $0.07 / label
 NO_RATE = "ctr_owner_label_norate"
 ENDED = "ctr_owner_ended"
+
+
+# A due date the form accepts whenever the tests run (a past one is refused).
+LATER = (date.today() + timedelta(days=60)).isoformat()
 
 
 def form_url(contract_id: str) -> str:
@@ -66,9 +71,14 @@ FIXED_FORM = {
 }
 
 
-def send(client, contract_id, data, key=None, **headers):
+def send(client, contract_id, data, key=None, *, over_total_ok=True, **headers):
+    """Post the form as typed. FIXED's one milestone already uses its whole estimated total, so
+    by default the PM has ticked "Create it anyway" (`over_total_ok=False` leaves it unticked)."""
     key = key or open_form(client, contract_id)
-    return client.post(form_url(contract_id), {**data, "submission_key": key}, headers=headers)
+    data = {**data, "submission_key": key}
+    if over_total_ok:
+        data.setdefault("confirm_over_total", "on")
+    return client.post(form_url(contract_id), data, headers=headers)
 
 
 def set_fault(fault: str, account: str = "owner") -> None:

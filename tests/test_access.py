@@ -13,6 +13,7 @@ from django.urls.resolvers import RoutePattern
 from dashboard.models import Approval, Submission
 from sandbox.models import Approval as UpstreamApproval
 from sandbox.models import Contract, Milestone
+from tests.milestone_helpers import LATER
 
 # Sample values for the URL parameters, by name: real sandbox IDs, so that a missing permission
 # check would show up as a real write.
@@ -32,15 +33,15 @@ CONVERTER_SAMPLES = {"int": "1", "slug": "sample", "uuid": str(uuid.uuid4()), "p
 PUBLIC = {"login", "healthz", "readyz", "metrics", "opentrain_webhook"}
 # Views that take a POST from any signed-in person: signing out, picking a sandbox demo account,
 # asking for a sync (it only reads from OpenTrain), and snoozing an inbox item (it only changes
-# what that person sees).
-ANYONE_MAY_POST = {"logout", "switch_sandbox_account", "sync_now", "inbox_snooze"}
+# what that person sees), and checking the setup again (it only reads what the token may do).
+ANYONE_MAY_POST = {"logout", "switch_sandbox_account", "sync_now", "inbox_snooze", "setup_recheck"}
 # A complete, valid milestone form, so a forged POST that got through would really create one.
 MILESTONE = {
     "name": "Forged",
     "description": "forged by a viewer",
     "volume": "10",
     "amount_usd": "380",
-    "due_date": "2026-08-01",
+    "due_date": LATER,
     "contract": "ctr_owner_hourly_38",
 }
 

@@ -1,10 +1,14 @@
 """`/milestones/import/`: a CSV becomes a preview; nothing reaches OpenTrain before confirming."""
 
+import io
 import re
+from datetime import date, datetime
 
 import pytest
+from openpyxl import Workbook
 
 from dashboard.batches.models import Batch
+from dashboard.batches.preview import COLUMNS
 from tests.batch_helpers import INVALID_ROWS, csv_file, upload, valid_row
 from tests.milestone_helpers import ENDED, FIXED, HOURLY, LABELS, milestones, posts
 
@@ -101,3 +105,54 @@ def test_the_template_lists_active_contracts_with_their_last_milestone(sandbox, 
     assert any(line.startswith(FIXED + ",") for line in lines)
     assert any(line.startswith(LABELS + ",") for line in lines)
     assert not any(line.startswith(ENDED + ",") for line in lines)
+
+
+def xlsx_file(rows: list[list], name: str = "week.xlsx") -> io.BytesIO:
+    """A workbook as Excel or LibreOffice saves it (openpyxl writes the same format)."""
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    upload = io.BytesIO()
+    book.save(upload)
+    upload.seek(0)
+    upload.name = name
+    return upload
+
+
+def test_an_xlsx_saved_from_a_spreadsheet_is_previewed_like_a_csv(sandbox, pm):
+    workbook = xlsx_file(
+        [
+            COLUMNS,
+            [HOURLY, "Week 48", "Transcripts", None, 4, date(2027, 1, 8)],
+            [FIXED, "Fixed", "Flat fee", 300, None, datetime(2027, 1, 9)],
+            [LABELS, None, "Labels", None, 1000.0, "2027-01-10"],
+            [ENDED, None, "Too late", 100, None, None],
+        ]
+    )
+
+    response = pm.post("/milestones/import/", {"file": workbook})
+
+    batch = Batch.objects.get(pk=response.url.strip("/").split("/")[-1])
+    rows = list(batch.rows.order_by("position"))
+    assert [r.fields.get("volume") or r.fields.get("amount_usd") for r in rows[:3]] == [
+        "4",
+        "300",
+        "1000",
+    ]
+    assert [r.fields["due_date"] for r in rows[:3]] == ["2027-01-08", "2027-01-09", "2027-01-10"]
+    assert rows[3].errors == ["This contract is ended: it takes no new milestones."]
+    html = pm.get(response.url).content.decode()
+    assert "Total cost: <strong>$420.00</strong>" in html
+    assert "Send 3 milestones" in html
+
+
+def test_a_spreadsheet_without_the_header_or_that_is_not_one_is_refused_in_words(sandbox, pm):
+    no_header = pm.post("/milestones/import/", {"file": xlsx_file([["contract", "amount"]])})
+    broken = io.BytesIO(b"PK\x03\x04 not really a workbook")
+    broken.name = "week.xlsx"
+    not_one = pm.post("/milestones/import/", {"file": broken})
+
+    assert "Missing: contract_id, name, description" in no_header.content.decode()
+    assert "That spreadsheet could not be read." in not_one.content.decode()
+    assert not Batch.objects.exists()

@@ -9,6 +9,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from dashboard.batches.tasks import send_batch
+from dashboard.mirror.tasks import sync_account
 from dashboard.opentrain import transport
 from sandbox.models import Milestone
 from tests.batch_helpers import fifty_rows, upload, valid_row
@@ -151,3 +152,15 @@ def test_the_progress_polls_while_rows_wait_and_stops_when_done(sandbox, pm):
     assert "<strong>2</strong> waiting" in waiting
     assert 'hx-trigger="every 2s"' not in done
     assert "<strong>2</strong> created" in done
+
+
+def test_one_sync_queued_after_the_run_brings_its_milestones_into_the_mirror(sandbox, pm):
+    batch = upload(pm, [valid_row(n) for n in range(1, 4)])
+    confirm_and_run(pm, batch)
+    queued = DBTaskResult.objects.filter(task_path=sync_account.module_path, status="READY")
+    assert queued.count() == 1
+    assert "Week batch 1" not in pm.get(f"/contracts/{HOURLY}/").content.decode()
+
+    sync_account.call(fingerprint=batch.account_fingerprint)  # the worker's next task
+
+    assert "Week batch 1" in pm.get(f"/contracts/{HOURLY}/").content.decode()

@@ -20,6 +20,7 @@ from dashboard.opentrain import transport
 from sandbox.demo import OWNER_TOKEN as OWNER
 from sandbox.models import Account, Milestone
 from sandbox.models import Approval as Upstream
+from tests.milestone_helpers import LATER
 from tests.mirror_helpers import sync_account
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -247,7 +248,7 @@ def _key(html):
 @pytest.mark.parametrize("spec", FAULTS)
 def test_the_milestone_form_explains_a_fault_keeps_the_input_and_never_doubles(sandbox, pm, spec):
     marker = f"fault test {spec} {uuid.uuid4()}"
-    typed = {"name": "Week 9", "description": marker, "volume": "3", "due_date": "2026-09-01"}
+    typed = {"name": "Week 9", "description": marker, "volume": "3", "due_date": LATER}
     typed["submission_key"] = _key(_html(pm.get(FORM)))
     _fault(f"POST:{spec}")
 

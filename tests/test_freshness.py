@@ -138,7 +138,13 @@ def test_a_created_milestone_is_on_the_contract_page_without_a_sync(sandbox, pm)
     key = open_form(pm, FIXED)
     pm.post(
         reverse("milestone_create", args=[FIXED]),
-        {"submission_key": key, "name": "Fresh batch", "description": "d", "amount_usd": "12"},
+        {
+            "submission_key": key,
+            "name": "Fresh batch",
+            "description": "d",
+            "amount_usd": "12",
+            "confirm_over_total": "on",  # FIXED's estimated total is already used up
+        },
     )
 
     html = pm.get(reverse("contract_detail", args=[FIXED])).content.decode()

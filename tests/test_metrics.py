@@ -16,6 +16,7 @@ from dashboard.models import Approval
 from dashboard.opentrain import OpenTrainError, transport
 from sandbox.demo import OWNER_TOKEN
 from sandbox.models import Account as UpstreamAccount
+from tests.milestone_helpers import LATER
 from tests.mirror_helpers import refresh_contract
 
 TOKEN = "metrics-" + uuid.uuid4().hex
@@ -132,7 +133,7 @@ def test_a_lost_answer_to_a_milestone_counts_as_ambiguous_and_its_outcome_as_unk
             "name": "Week 9",
             "description": f"metrics {uuid.uuid4()}",
             "volume": "3",
-            "due_date": "2026-09-01",
+            "due_date": LATER,
             "submission_key": key,
         },
     )

@@ -158,11 +158,67 @@ def test_the_cost_preview_carries_the_rate_for_the_live_update(sandbox, pm):
     assert 'aria-live="polite"' in preview
 
 
-def test_a_contract_without_a_rate_says_the_cost_cannot_be_computed(sandbox, pm):
+def test_a_contract_without_a_rate_shows_the_reason_and_the_contract_instead_of_a_form(sandbox, pm):
     html = pm.get(form_url(NO_RATE)).content.decode()
 
-    assert "has no rate yet" in html
-    assert 'name="volume"' in html
+    assert "This contract has no rate" in html
+    assert "Set the rate on the contract in the OpenTrain app" in html
+    assert f'href="/contracts/{NO_RATE}/"' in html
+    assert 'name="volume"' not in html
+    assert "Create milestone</button>" not in html
+
+
+def test_an_ended_contract_shows_the_reason_instead_of_a_form(sandbox, pm):
+    html = pm.get(form_url(ENDED)).content.decode()
+
+    assert "This contract has ended" in html
+    assert f'href="/contracts/{ENDED}/"' in html
+    assert 'name="description"' not in html
+
+
+@pytest.mark.parametrize("contract_id", [NO_RATE, ENDED])
+def test_a_direct_post_to_a_contract_that_takes_no_milestones_is_refused_and_nothing_is_sent(
+    sandbox, pm, upstream_calls, contract_id
+):
+    before = len(milestones(contract_id))
+    upstream_calls.clear()
+
+    response = pm.post(
+        form_url(contract_id),
+        {"description": "Work", "volume": "5", "amount_usd": "5", "submission_key": uuid.uuid4()},
+    )
+
+    html = response.content.decode()
+    assert "This contract has no rate" in html or "This contract has ended" in html
+    assert posts(upstream_calls) == []
+    assert len(milestones(contract_id)) == before
+
+
+def test_picking_a_contract_without_a_rate_says_why_in_place_of_its_payment_fields(sandbox, pm):
+    swapped = pm.get(f"/milestones/new/?contract={NO_RATE}", headers={"HX-Request": "true"})
+    page = pm.get(f"/milestones/new/?contract={NO_RATE}")
+
+    for html in (swapped.content.decode(), page.content.decode()):
+        assert "This contract has no rate" in html
+        assert 'name="volume"' not in html
+    assert "Create milestone</button>" not in page.content.decode()
+
+
+def test_the_picker_refuses_a_post_for_a_contract_without_a_rate_keeping_what_was_typed(
+    sandbox, pm, upstream_calls
+):
+    pm.get("/milestones/new/")
+    upstream_calls.clear()
+
+    response = pm.post(
+        "/milestones/new/",
+        {"contract": NO_RATE, "description": "Kept words", "submission_key": uuid.uuid4()},
+    )
+
+    html = response.content.decode()
+    assert "This contract has no rate" in html
+    assert "Kept words</textarea>" in html
+    assert posts(upstream_calls) == []
 
 
 def test_the_dashboard_says_it_cannot_make_milestones_for_an_unknown_payment_model(sandbox, pm):
@@ -183,26 +239,27 @@ def test_a_contract_that_does_not_exist_says_so(sandbox, pm):
 
 
 def test_the_owner_sees_no_warning_before_typing(sandbox, pm):
-    assert "Before you start" not in pm.get(form_url(FIXED)).content.decode()
+    assert "You cannot create milestones yet" not in pm.get(form_url(FIXED)).content.decode()
 
 
-def test_the_form_says_up_front_when_the_token_lacks_payments_write(sandbox, pm):
-    use_account(pm, "readonly")
+@pytest.mark.parametrize(
+    ("account", "contract_id", "words"),
+    [
+        ("readonly", "ctr_readonly_fixed_300", "payments:write"),
+        ("nofeature", "ctr_nofeature_fixed_300", "public_api_payments_write"),
+    ],
+)
+def test_a_token_that_cannot_create_milestones_gets_the_reason_instead_of_a_form(
+    sandbox, pm, account, contract_id, words
+):
+    use_account(pm, account)
 
-    html = pm.get(form_url("ctr_readonly_fixed_300")).content.decode()
+    html = pm.get(form_url(contract_id)).content.decode()
 
-    assert "Before you start" in html
-    assert "payments:write" in html
-    assert 'id="milestone-form"' in html  # the API's answer still decides
-
-
-def test_the_form_says_up_front_when_payments_writes_are_switched_off(sandbox, pm):
-    use_account(pm, "nofeature")
-
-    html = pm.get(form_url("ctr_nofeature_fixed_300")).content.decode()
-
-    assert "Before you start" in html
-    assert "public_api_payments_write" in html
+    assert "You cannot create milestones yet" in html
+    assert words in html
+    assert 'id="milestone-form"' not in html
+    assert 'name="description"' not in html
 
 
 def test_the_permission_hint_is_read_from_the_mirror_and_survives_a_refused_capabilities_probe(
@@ -215,7 +272,7 @@ def test_the_permission_hint_is_read_from_the_mirror_and_survives_a_refused_capa
 
     html = pm.get(form_url(FIXED)).content.decode()
 
-    assert "Before you start" not in html
+    assert "You cannot create milestones yet" not in html
     assert upstream_calls == []
 
 

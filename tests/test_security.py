@@ -25,6 +25,7 @@ from dashboard.models import Approval, Submission
 from dashboard.opentrain import OpenTrainError
 from sandbox import demo
 from sandbox.models import Token
+from tests.milestone_helpers import LATER
 from tests.mirror_helpers import sync_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,7 +271,7 @@ def _visit_every_page(client, viewer_client):
         "name": "Token check",
         "description": "token check milestone",
         "volume": "2",
-        "due_date": "2026-09-01",
+        "due_date": LATER,
         "submission_key": str(uuid.uuid4()),
     }
     pages = [

@@ -38,6 +38,7 @@ def _start(**env):
         ("OT_API_BASE_URL", "ftp://example.com/api"),
         ("DATABASE_URL", "nosuchdb://x"),
         ("OT_SYNC_POLL_SECONDS", "a while"),
+        ("LOG_LEVEL", "chatty"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_the_variable_named(variable, value):

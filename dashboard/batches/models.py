@@ -23,6 +23,8 @@ class Batch(models.Model):
     source = models.CharField(max_length=200, blank=True, help_text="The uploaded file's name.")
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # "Request funding for all created": when it was first pressed (the worker does the asking).
+    funding_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -40,6 +42,16 @@ class Batch(models.Model):
         done = Batch.objects.filter(pk=self.pk, confirmed_at__isnull=True).update(confirmed_at=now)
         if done:
             self.confirmed_at = now
+        return bool(done)
+
+    def request_funding(self) -> bool:
+        """Ask for funding once; True only for the request that did it (not a double click)."""
+        now = timezone.now()
+        done = Batch.objects.filter(pk=self.pk, funding_requested_at__isnull=True).update(
+            funding_requested_at=now
+        )
+        if done:
+            self.funding_requested_at = now
         return bool(done)
 
     def sendable_rows(self):
@@ -62,6 +74,8 @@ class BatchRow(models.Model):
     # The key of the row's current submission: a new one only after an attempt definitely failed.
     key = models.UUIDField(default=uuid.uuid4, unique=True)
     earlier_keys = models.JSONField(default=list, blank=True)
+    # Why asking OpenTrain to fund this row's milestone failed, in words ({} when it did not).
+    funding_problem = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -91,6 +105,19 @@ class BatchRow(models.Model):
         self.earlier_keys = [k for k in self.earlier_keys if k != str(key)] + [str(self.key)]
         self.key = key
         self.save(update_fields=["key", "earlier_keys"])
+
+    def funding_failed(self, problem) -> None:
+        self.funding_problem = {
+            "title": problem.title,
+            "message": problem.message,
+            "request_id": problem.request_id or "",
+        }
+        self.save(update_fields=["funding_problem"])
+
+    def funding_asked(self) -> None:
+        if self.funding_problem:
+            self.funding_problem = {}
+            self.save(update_fields=["funding_problem"])
 
     def submission(self) -> Submission | None:
         return Submission.objects.filter(key=self.key).first()

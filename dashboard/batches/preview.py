@@ -1,46 +1,39 @@
-"""From a CSV to a batch's preview: each row checked against the mirror's contract with the same
-form as a single milestone. No HTTP here: nothing reaches OpenTrain until the PM confirms.
+"""From a CSV (or a spreadsheet) to a batch's preview: each row checked against the mirror's
+contract with the same form as a single milestone, edited there until it passes. No HTTP here:
+nothing reaches OpenTrain until the PM confirms.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django import forms
 
 from dashboard import opentrain
+from dashboard.batches import spreadsheets
 from dashboard.batches.models import Batch, BatchRow
+from dashboard.batches.prefill import COLUMNS, contracts_by_id
 from dashboard.forms import FORMS
-from dashboard.mirror import reading
-from dashboard.mirror.models import Account, Contract
+from dashboard.mirror.models import Account
 
-COLUMNS = ["contract_id", "name", "description", "amount_usd", "volume", "due_date"]
 MAX_ROWS = 1000
 MAX_BYTES = 2 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
+        label="CSV or Excel file",
         help_text="Columns: " + ", ".join(COLUMNS) + ". One row per milestone.",
-        error_messages={"required": "Choose a CSV file to upload."},
+        error_messages={"required": "Choose a CSV or Excel (.xlsx) file to upload."},
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise forms.ValidationError("That file is over 2 MB; split it into smaller files.")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(
-                "That file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”."
-            ) from None
-        reader = csv.DictReader(io.StringIO(text))
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        header, lines = spreadsheets.read(upload.name or "", upload.read())
+        missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise forms.ValidationError(
                 "The first line must name the columns "
@@ -49,7 +42,7 @@ class UploadForm(forms.Form):
                 + ", ".join(missing)
                 + "."
             )
-        rows = [r for r in reader if any((v or "").strip() for v in r.values() if v)]
+        rows = [r for r in lines if any((v or "").strip() for v in r.values() if v)]
         if not rows:
             raise forms.ValidationError("That file has no milestone rows under its header.")
         if len(rows) > MAX_ROWS:
@@ -59,60 +52,119 @@ class UploadForm(forms.Form):
 
 def create_batch(account: Account, user, source: str, rows: list[dict]) -> Batch:
     """A batch in preview, every row checked; contracts are read from the mirror once."""
-    ids = {(r.get("contract_id") or "").strip() for r in rows}
-    contracts = {
-        row.contract_id: row.as_result()
-        for row in Contract.objects.for_account(account).filter(contract_id__in=ids)
-    }
     batch = Batch.objects.create(
         account_fingerprint=account.fingerprint, created_by=user, source=source[:200]
     )
-    planned: dict[str, Decimal] = {}  # cost of earlier rows, per contract, for the warnings
-    checked = []
-    for line, typed in enumerate(rows, start=2):
-        typed = {c: (typed.get(c) or "").strip() for c in COLUMNS}
-        row = BatchRow(batch=batch, position=line, typed=typed)
-        check_row(row, contracts.get(typed["contract_id"]), planned)
-        checked.append(row)
+    checked = checked_rows(account, rows)
+    for row in checked:
+        row.batch = batch
     BatchRow.objects.bulk_create(checked)
     return batch
 
 
-def check_row(row: BatchRow, contract: opentrain.Contract | None, planned: dict) -> None:
-    """Fill in the row's contract, fields, cost, errors and warnings, all in words."""
+def checked_rows(account: Account | None, rows: list[dict]) -> list[BatchRow]:
+    """The rows as the preview will show them, not saved: one mirror query, one pass."""
+    contracts = _contracts(account, rows)
+    planned: dict[str, Decimal] = {}  # cost of earlier rows, per contract, for the warnings
+    checked = []
+    for line, typed in enumerate(rows, start=2):
+        typed = {c: (typed.get(c) or "").strip() for c in COLUMNS}
+        row = BatchRow(position=line, typed=typed)
+        check_row(row, contracts.get(typed["contract_id"]), planned)
+        checked.append(row)
+    return checked
+
+
+def edit_row(account: Account | None, row: BatchRow, data) -> dict[str, list[str]]:
+    """Save what the PM typed into a row of the preview and check the batch again (costs and
+    warnings depend on the other rows); returns the row's errors by field, "row" for the row's own.
+
+    What was typed is kept even when it is refused, so nothing is lost and the preview says why.
+    """
+    row.typed = {**row.typed, **{c: (data.get(c) or "").strip() for c in EDITABLE}}
+    row.save(update_fields=["typed"])
+    return recheck(account, row.batch)[row.pk]
+
+
+def recheck(account: Account | None, batch: Batch) -> dict[int, dict[str, list[str]]]:
+    """Check every row of the batch again in one pass: one mirror query, one bulk update."""
+    rows = list(batch.rows.order_by("position"))
+    contracts = _contracts(account, [r.typed for r in rows])
+    planned: dict[str, Decimal] = {}
+    by_row = {}
+    for row in rows:
+        row.fields, row.cost = {}, None
+        by_row[row.pk] = check_row(row, contracts.get(row.typed.get("contract_id", "")), planned)
+    fields = [
+        "contract_id",
+        "contract_title",
+        "payment_type",
+        "fields",
+        "cost",
+        "errors",
+        "warnings",
+    ]
+    BatchRow.objects.bulk_update(rows, fields)
+    return by_row
+
+
+def field_errors(account: Account | None, row: BatchRow) -> dict[str, list[str]]:
+    """The row's errors by field, for its edit form (nothing saved)."""
+    contract = _contracts(account, [row.typed]).get(row.typed.get("contract_id", ""))
+    return check_row(row, contract, {})
+
+
+EDITABLE = ["name", "description", "amount_usd", "volume", "due_date"]
+
+
+def _contracts(account: Account | None, rows: list[dict]) -> dict[str, opentrain.Contract]:
+    return contracts_by_id(account, ((r.get("contract_id") or "").strip() for r in rows))
+
+
+def check_row(
+    row: BatchRow, contract: opentrain.Contract | None, planned: dict
+) -> dict[str, list[str]]:
+    """Fill in the row's contract, fields, cost, errors and warnings, all in words; returns the
+    errors by field ("row" for those about the row as a whole)."""
     typed = row.typed
     row.contract_id = typed["contract_id"]
     row.errors, row.warnings = [], []
+    by_field: dict[str, list[str]] = {}
+
+    def refuse(message: str, field: str = "row", label: str = "") -> None:
+        by_field.setdefault(field, []).append(message)
+        row.errors.append(f"{label}: {message}" if label else message)
+
     if contract is None:
-        row.errors.append(_no_contract(typed["contract_id"]))
-        return
+        refuse(_no_contract(typed["contract_id"]))
+        return by_field
     row.contract_title = contract.title
     row.payment_type = contract.payment_type
     form_class = FORMS.get(contract.payment_type)
     if not contract.is_active:
-        row.errors.append(
-            f"This contract is {contract.status or 'not active'}: it takes no new milestones."
-        )
+        refuse(f"This contract is {contract.status or 'not active'}: it takes no new milestones.")
     if form_class is None:
-        row.errors.append("The dashboard does not know this contract's payment model.")
-        return
+        refuse("The dashboard does not know this contract's payment model.")
+        return by_field
     other = "volume" if form_class.money_field == "amount_usd" else "amount_usd"
     if typed[other]:
-        row.errors.append(_wrong_column(form_class, other))
+        refuse(_wrong_column(form_class, other), other)
     if form_class.money_field == "volume" and contract.rate_usd is None:
-        row.errors.append("This contract has no rate, so OpenTrain cannot price the milestone.")
+        refuse("This contract has no rate, so OpenTrain cannot price the milestone.")
     form = form_class(_form_data(typed, row.key), rate=contract.rate_usd)
     if not form.is_valid():
         for name, messages in form.errors.items():
             label = form.fields[name].label if name in form.fields else ""
-            row.errors += [f"{label}: {m}" if label else m for m in messages]
-        return
+            for message in messages:
+                refuse(message, name if name in form.fields else "row", label)
+        return by_field
     fields = form.milestone_fields()
     row.cost = fields.get("amount_usd") or form.cost
     row.fields = {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in fields.items()}
     if row.errors:
-        return
+        return by_field
     row.warnings = _warnings(row, contract, planned)
+    return by_field
 
 
 def _form_data(typed: dict, key) -> dict:
@@ -147,32 +199,3 @@ def _warnings(row: BatchRow, contract: opentrain.Contract, planned: dict) -> lis
     if due and date.fromisoformat(due) < date.today():
         warnings.append(f"The due date {due} is already past.")
     return warnings
-
-
-def template_rows(account: Account | None):
-    """The template CSV: one row per active contract with its last milestone's values."""
-    yield COLUMNS
-    for contract in reading.active_contracts(account):
-        last = contract.latest_milestone
-        row = {"contract_id": contract.id}
-        if last is not None:
-            row["name"] = last.name
-            row["description"] = last.description
-            if contract.payment_type == "FIXED_PRICE":
-                row["amount_usd"] = _plain(last.amount_usd)
-            else:
-                row["volume"] = _plain(last.volume)
-            row["due_date"] = _a_week_later(last.due_date)
-        yield [row.get(c, "") for c in COLUMNS]
-
-
-def _plain(value: Decimal | None) -> str:
-    return "" if value is None else format(value.normalize(), "f")
-
-
-def _a_week_later(due: str) -> str:
-    """Next week's batch is due a week after the last one (empty when it had no due date)."""
-    try:
-        return (date.fromisoformat(due[:10]) + timedelta(days=7)).isoformat()
-    except ValueError:
-        return ""

@@ -98,22 +98,24 @@ def open_count(account: Account | None, user) -> int:
 
 
 def setup_items(account: Account | None) -> list[Item]:
-    problem = access.stored_problem(account.access) if account is not None else None
-    if problem is None:
-        return []
-    what, why = SETUP.get(problem.kind, (problem.title, problem.message))
-    detail = f"{problem.title}. {problem.message}"
-    return [
-        Item(
-            key=f"setup:{problem.kind}",
-            kind="setup",
-            what=what,
-            note=why,
-            detail=detail,
-            action_label=problem.link_label,
-            action_url=problem.link_url,
+    """One checklist item per stored setup problem: several may apply at once (an unclaimed
+    account with no payment method)."""
+    problems = access.stored_problems(account.access) if account is not None else []
+    items = []
+    for problem in problems:
+        what, why = SETUP.get(problem.kind, (problem.title, problem.message))
+        items.append(
+            Item(
+                key=f"setup:{problem.kind}",
+                kind="setup",
+                what=what,
+                note=why,
+                detail=f"{problem.title}. {problem.message}",
+                action_label=problem.link_label,
+                action_url=problem.link_url,
+            )
         )
-    ]
+    return items
 
 
 def collect(account: Account | None, *, now=None, forecasts: bool = True) -> list[Item]:

@@ -185,7 +185,7 @@ def reconcile(account: Account, token: str) -> bool:
 def _save_access(account: Account, token: str) -> None:
     from dashboard import access  # the write-access probe lives with the forms' hints
 
-    account.access = access.probe(token)
+    account.access = access.probe(token, account.access)
     Account.objects.filter(pk=account.pk).update(access=account.access)
 
 

@@ -9,6 +9,7 @@ words; import it as `dashboard.opentrain.problems`). The token is passed in and 
 
 from dashboard.opentrain.endpoints import (
     approve_milestone,
+    check_claim,
     create_milestone,
     create_webhook,
     delete_webhook,
@@ -55,6 +56,7 @@ __all__ = [
     "OpenTrainError",
     "UpdatesPage",
     "approve_milestone",
+    "check_claim",
     "create_milestone",
     "create_webhook",
     "delete_webhook",

@@ -24,6 +24,9 @@ from dashboard.opentrain.results import (
 )
 from dashboard.opentrain.transport import parse_json, request
 
+# No contract has this ID: `check_claim` posts to it so that nothing can be created.
+CLAIM_CHECK_CONTRACT = "dashboard-claim-check"
+
 
 def _path(template: str, *ids: str) -> str:
     """Percent-encode IDs into the path: `../` or `?` in an ID cannot reach another endpoint."""
@@ -115,6 +118,17 @@ def create_milestone(
     )
     body = request("POST", _path("/contracts/{}/milestones", contract_id), token, payload).body
     return Milestone.from_api(body.get("milestone"))
+
+
+def check_claim(token: str) -> None:
+    """Ask whether milestone writes need a claim, without being able to create anything: an
+    empty body (no description) to a contract no account has. OpenTrain checks the claim before
+    the contract and the body, so an unclaimed account gets its 403 with the claim link; any
+    other account a 404 or a 400. Raises that OpenTrainError.
+
+    # Reference: https://www.opentrain.ai/docs/developers/api-reference/contracts/create-milestone/
+    """
+    request("POST", _path("/contracts/{}/milestones", CLAIM_CHECK_CONTRACT), token, {})
 
 
 def milestone_payload(

@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from dashboard import approvals
 from dashboard.mirror import reading
 from dashboard.models import Approval
 
@@ -29,17 +30,23 @@ def approval_detail(request, approval_id):
         return approval_row(request, approval_id)
     row = _approval(approval_id)
     account = reading.account_for_request(request)
-    contract = milestone = None
-    if row.is_confirmed:
-        # Show what the confirmation changed, as the mirror has it now.
-        contract = reading.contract(account, row.contract_id)
-        if contract is not None and row.milestone_id:
-            milestone = next((m for m in contract.milestones if m.id == row.milestone_id), None)
+    # What the confirmation changed (or the amount at stake), as the mirror has it now.
+    contract = reading.contract(account, row.contract_id) if row.contract_id else None
+    milestone = None
+    if contract is not None and row.milestone_id:
+        milestone = next((m for m in contract.milestones if m.id == row.milestone_id), None)
 
     template_name = "dashboard/approval_detail.html"
     if request.htmx:
         template_name += "#approval-status"
-    context = {"approval": row, "contract": contract, "milestone": milestone, "mirror": account}
+    amount = milestone.amount_usd if milestone is not None else None
+    context = {
+        "approval": row,
+        "contract": contract,
+        "milestone": milestone,
+        "mirror": account,
+        "mailto": approvals.mailto(row, amount) if row.approval_url else "",
+    }
     return render(request, template_name, context)
 
 

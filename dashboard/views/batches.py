@@ -3,12 +3,14 @@ import csv
 from django.contrib import messages
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard import services
-from dashboard.batches import preview
-from dashboard.batches.models import Batch
+from dashboard.batches import prefill, preview
+from dashboard.batches.funding import fund_batch, funding
+from dashboard.batches.models import Batch, BatchRow
 from dashboard.batches.progress import progress, retry_failed
 from dashboard.batches.tasks import send_batch
 from dashboard.exports import Echo
@@ -34,9 +36,30 @@ def batch_import(request):
     return render(request, "dashboard/batch_import.html", context)
 
 
+@require_http_methods(["GET", "POST"])
+@editor_required
+def batch_new(request):
+    """The ticked contracts' next milestones: shown (from the mirror) on GET, a preview on POST."""
+    account = account_for_request(request)
+    params = request.POST if request.method == "POST" else request.GET
+    ids = prefill.ticked_ids(params.getlist("contract"))
+    rows = prefill.rows_for(account, ids)
+    if request.method == "POST" and ids and account is not None:
+        batch = preview.create_batch(account, request.user, "ticked contracts", rows)
+        return redirect("batch_detail", batch_id=batch.pk)
+    context = {
+        "mirror": account,
+        "ids": ids,
+        "rows": preview.checked_rows(account, rows),
+        "can_edit": can_edit(request.user),
+    }
+    return render(request, "dashboard/batch_new.html", context)
+
+
 @require_GET
 def batch_template(request):
-    rows = preview.template_rows(account_for_request(request))
+    ids = prefill.ticked_ids(request.GET.getlist("contract"))
+    rows = prefill.template_rows(account_for_request(request), ids)
     writer = csv.writer(Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="milestones.csv"'
@@ -50,6 +73,39 @@ def batch_detail(request, batch_id):
     template_name = TEMPLATE + ("#progress" if request.htmx else "")
     context = {"batch": batch, "progress": progress(batch), "can_edit": can_edit(request.user)}
     return render(request, template_name, context)
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+@vary_on_headers("HX-Request")
+def batch_row_edit(request, batch_id, row_id):
+    """One row of the preview as a form: htmx swaps the row in place; without it, the whole page."""
+    batch = _batch(request, batch_id)
+    row = get_object_or_404(BatchRow, pk=row_id, batch=batch)
+    account = account_for_request(request)
+    if batch.confirmed or not can_edit(request.user):
+        return redirect("batch_detail", batch_id=batch.pk)  # a viewer's GET: nothing to edit
+    if request.method == "POST":
+        errors = preview.edit_row(account, row, request.POST)
+        if not errors and not request.htmx:
+            return redirect(reverse("batch_detail", args=[batch.pk]) + f"#row-{row.position}")
+    else:
+        errors = preview.field_errors(account, row)
+    editing = row.pk if request.method == "GET" or errors else None
+    context = {
+        "batch": batch,
+        "progress": progress(batch),
+        "can_edit": True,
+        "editing": editing,
+        "row_errors": errors,
+    }
+    if request.htmx:
+        return render(request, TEMPLATE + "#row-swap", context | {"view": _row_view(context, row)})
+    return render(request, TEMPLATE, context)
+
+
+def _row_view(context, row):
+    return next(v for v in context["progress"].rows if v.row.pk == row.pk)
 
 
 @require_POST
@@ -81,6 +137,22 @@ def batch_retry(request, batch_id):
         send_batch.enqueue(batch_id=str(batch.pk))
         messages.info(request, f"Sending again: {retried} failed row{'s' if retried != 1 else ''}.")
     return redirect("batch_detail", batch_id=batch.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@editor_required
+@vary_on_headers("HX-Request")
+def batch_funding(request, batch_id):
+    """One funding handoff for every milestone the batch created; the worker does the asking."""
+    batch = _batch(request, batch_id)
+    if request.method == "POST" and batch.confirmed:
+        # The first press, or "Ask again" after failures: rows already asked are skipped.
+        if batch.request_funding() or request.POST.get("again"):
+            fund_batch.enqueue(batch_id=str(batch.pk))
+        return redirect("batch_funding", batch_id=batch.pk)
+    template_name = "dashboard/batch_funding.html" + ("#status" if request.htmx else "")
+    context = {"batch": batch, "funding": funding(batch), "can_edit": can_edit(request.user)}
+    return render(request, template_name, context)
 
 
 def upload_name(request) -> str:

@@ -9,16 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
 from django.views.decorators.http import require_http_methods
 
-from dashboard import approvals, opentrain, services
+from dashboard import access, approvals, services
 from dashboard.mirror import after_write, reading
-from dashboard.opentrain.problems import Problem, explain
 from dashboard.roles import can_edit, editor_required
 
-CALLS = {
-    "fund": opentrain.fund_milestone,
-    "approve": opentrain.approve_milestone,
-    "end": opentrain.end_contract,
-}
 TITLES = {
     "fund": "Request funding",
     "approve": "Request payout approval",
@@ -58,34 +52,24 @@ def _handoff(request, action, target_id, contract_id):
 
     if request.method == "POST":
         token = services.token_for(request)
-        try:
-            handoff = CALLS[action](token, target_id)
-        except opentrain.OpenTrainError as exc:
-            problem = explain(exc)
-        else:
+        outcome = approvals.request(
+            action, target_id, token=token, user=request.user, account=account, contract=contract
+        )
+        problem = outcome.problem
+        if problem is None:
             # The milestone now waits for confirmation (or the contract ended): the contract page
             # shows it without waiting for the worker.
             after_write.refresh_contract(token, contract_id)
-            if handoff.approval is not None and handoff.approval.id:
-                row, created = approvals.record(
-                    handoff.approval, user=request.user, token=token, contract=contract
-                )
-                if not created:
+            if outcome.approval is not None:
+                if outcome.already:
                     messages.info(
                         request,
                         "This was already requested: OpenTrain answered with the same approval, "
                         "still waiting for a person to confirm it.",
                     )
-                return _to_approval(row.approval_id)
-            if handoff.done:
-                messages.success(request, "Contract ended.")
-                return redirect("contract_detail", target_id)
-            problem = Problem(
-                "unknown",
-                "OpenTrain answered without an approval",
-                "OpenTrain accepted the request but sent no approval to follow. Check the "
-                "contract in OpenTrain before asking again.",
-            )
+                return to_approval(outcome.approval.approval_id)
+            messages.success(request, "Contract ended.")
+            return redirect("contract_detail", target_id)
 
     milestone = None
     if contract is not None and action != "end":
@@ -103,11 +87,12 @@ def _handoff(request, action, target_id, contract_id):
             and any(m.status == "ACTIVE_FUNDED" for m in contract.milestones),
             "problem": problem,
             "can_edit": can_edit(request.user),
+            "blocked": access.blocking(account.access if account else None, action),
         },
     )
 
 
-def _to_approval(approval_id):
+def to_approval(approval_id):
     # The ID is OpenTrain's text: one that cannot be a path segment is shown in the list instead.
     try:
         return redirect("approval_detail", approval_id)

@@ -1,6 +1,7 @@
 import contextlib
 import uuid
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -8,13 +9,20 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from dashboard import access, drafts, form_contracts, services, submissions
-from dashboard.forms import FORMS, ContractPickerForm, MilestoneForm
+from dashboard import access, approvals, drafts, form_contracts, services, submissions
+from dashboard.forms import (
+    FORMS,
+    MAX_AMOUNT_USD,
+    ContractPickerForm,
+    MilestoneForm,
+    earliest_today,
+)
 from dashboard.mirror import after_write, reading
 from dashboard.models import Submission
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
 from dashboard.roles import can_edit, editor_required
+from dashboard.views.handoffs import to_approval
 
 TEMPLATE = "dashboard/milestone_form.html"
 
@@ -31,6 +39,10 @@ def milestone_create(request, contract_id):
     action = reverse("milestone_create", args=[contract.id])
     if request.method == "POST":
         return _submit(request, account, contract, action=action)
+    refused = form_contracts.refusal(contract)
+    if refused is not None:
+        # No form: OpenTrain would refuse any milestone here (a POST is refused the same way).
+        return _page(request, account, contract, None, action=action, refused=refused)
     draft = drafts.take(request)  # what was typed before a sign-in, if anything
     form = _typed_form(draft, contract) if draft else _blank_form(contract, prefill=request.GET)
     return _page(request, account, contract, form, action=action)
@@ -55,13 +67,16 @@ def milestone_new(request):
         return _form_again(request, account, contract, form, action=action, picker=picker)
     if request.method == "POST":
         return _submit(request, account, contract, action=action, picker=picker)
+    refused = form_contracts.refusal(contract)
     if request.htmx:
         # The contract picker changed: only the contract's payment fields are swapped.
         template_name = TEMPLATE + "#payment-fields"
-        context = _context(request, contract, _blank_form(contract), action=action, picker=picker)
+        context = _context(
+            request, contract, _blank_form(contract), action=action, picker=picker, refused=refused
+        )
         return render(request, template_name, context)
     form = _typed_form(draft, contract)
-    return _page(request, account, contract, form, action=action, picker=picker)
+    return _page(request, account, contract, form, action=action, picker=picker, refused=refused)
 
 
 @require_GET
@@ -69,6 +84,8 @@ def submission_detail(request, key):
     # Read-only: one left "sending" by a stopped worker shows as unknown (see `as_shown`).
     submission = get_object_or_404(Submission, key=key).as_shown()
     form_url = reverse("milestone_create", args=[submission.contract_id])
+    # "Create and request funding": what the second call came to, when it was asked for.
+    funding = submission.handoffs.order_by("-created_at", "-id").first()
     return render(
         request,
         "dashboard/submission_detail.html",
@@ -77,17 +94,23 @@ def submission_detail(request, key):
             "milestone": submission.milestone or {},
             "problem": submissions.problem_for(submission),
             "form_url": form_url,
+            "funding": funding,
+            "funding_problem": approvals.problem_for(funding) if funding else None,
         },
     )
 
 
 def _submit(request, account, contract, *, action, picker=None):
     """Send the milestone once: a redirect when it is created (or still being sent), else the
-    form again, as typed, saying what happened."""
+    form again, as typed, saying what happened. "Create and request funding" then asks for the
+    funding too (`_fund_created`)."""
     form_class = _form_class(contract)
-    form = form_class(request.POST, rate=_rate(contract)) if form_class else None
-    if form is None or not form.is_valid():
-        return _form_again(request, account, contract, form, action=action, picker=picker)
+    form = form_class(request.POST, **_form_kwargs(contract)) if form_class else None
+    refused = form_contracts.refusal(contract)
+    if form is None or not form.is_valid() or refused is not None:
+        # Nothing is sent when the mirror already shows OpenTrain would refuse it.
+        context = {"action": action, "picker": picker, "refused": refused}
+        return _form_again(request, account, contract, form, **context)
     if contract is None:
         form.add_error(None, "Choose a contract first.")
         return _form_again(request, account, contract, form, action=action, picker=picker)
@@ -105,20 +128,50 @@ def _submit(request, account, contract, *, action, picker=None):
     except OpenTrainError as error:
         problem, replayed = explain(error), False
     else:
-        if outcome.created:
+        if outcome.created and not outcome.replayed:
+            access.succeeded(account, access.CREATE)
             # The contract page after the redirect shows the new milestone without waiting.
             after_write.refresh_contract(token, contract.id)
+        if outcome.created and "and_fund" in request.POST:
+            return _fund_created(request, account, outcome.submission, token)
         if outcome.created or outcome.pending:
-            url = reverse("submission_detail", args=[outcome.submission.key])
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            return _go(request, reverse("submission_detail", args=[outcome.submission.key]))
         problem, replayed = outcome.problem, outcome.replayed
+        if outcome.error is not None:
+            access.learn(account, outcome.error)
 
-    form = _with_new_key(request, form_class, _rate(contract))
+    form = _with_new_key(request, form_class, contract)
     if problem is not None and problem.field in form.fields:
         form.add_error(problem.field, problem.message)
         problem = submissions.field_problem(problem, form.fields[problem.field].label)
     context = {"action": action, "picker": picker, "problem": problem, "replayed": replayed}
     return _form_again(request, account, contract, form, **context)
+
+
+def _fund_created(request, account, submission, token):
+    """The second call of "Create and request funding": the approval page when it is asked for,
+    else the milestone's page, which says funding was not requested and offers to ask again."""
+    contract = reading.contract(account, submission.contract_id)
+    funding = approvals.request(
+        "fund",
+        submission.milestone_id,
+        token=token,
+        user=request.user,
+        account=account,
+        contract=contract,
+        submission=submission,
+    )
+    if funding.approval is not None:
+        messages.success(
+            request,
+            "Milestone created, and funding requested: a person must now confirm it in OpenTrain.",
+        )
+        return _go(request, to_approval(funding.approval.approval_id).url)
+    return _go(request, reverse("submission_detail", args=[submission.key]))
+
+
+def _go(request, url):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _form_again(request, account, contract, form, **context):
@@ -136,8 +189,9 @@ def _page(request, account, contract, form, **context):
 
 
 def _hint(account):
-    # The hint as the worker last stored it: opening the form never asks OpenTrain.
-    return access.stored_problem(account.access) if account is not None else None
+    # What blocks creating, as the worker (or a refused write) last stored it: the page shows it
+    # instead of a form that cannot succeed, and never asks OpenTrain.
+    return access.blocking(account.access if account is not None else None, access.CREATE)
 
 
 def _context(request, contract, form, *, action, picker=None, **extra):
@@ -150,6 +204,7 @@ def _context(request, contract, form, *, action, picker=None, **extra):
         "form": form,
         "can_edit": can_edit(request.user),
         "rate_text": format(rate, "f") if rate is not None else "",
+        "max_cost": format(MAX_AMOUNT_USD, "f"),
         **extra,
     }
 
@@ -161,6 +216,13 @@ def _form_class(contract):
 
 def _rate(contract):
     return contract.rate_usd if contract else None
+
+
+def _form_kwargs(contract) -> dict:
+    """The single form's guardrails: the contract's rate, what its milestones already add up
+    to (the over-total warning), and no due date in the past."""
+    commitment = form_contracts.Commitment.of(contract) if contract else None
+    return {"rate": _rate(contract), "commitment": commitment, "refuse_before": earliest_today()}
 
 
 def _blank_form(contract, prefill=None):
@@ -175,7 +237,7 @@ def _blank_form(contract, prefill=None):
         # A value the form would refuse is not offered.
         with contextlib.suppress(ValidationError):
             initial[name] = form_class.base_fields[name].clean(prefill[name])
-    return form_class(rate=_rate(contract), initial=initial)
+    return form_class(initial=initial, **_form_kwargs(contract))
 
 
 def _typed_form(data, contract):
@@ -186,14 +248,14 @@ def _typed_form(data, contract):
         return None
     typed = {name: data[name] for name in form_class.base_fields if data.get(name)}
     typed.pop("submission_key", None)
-    return form_class(initial=typed, rate=_rate(contract))
+    return form_class(initial=typed, **_form_kwargs(contract))
 
 
-def _with_new_key(request, form_class, rate):
+def _with_new_key(request, form_class, contract):
     """The form as typed, with a fresh submission key so "Submit again" is a new attempt."""
     data = request.POST.copy()
     data["submission_key"] = str(uuid.uuid4())
-    form = form_class(data, rate=rate)
+    form = form_class(data, **_form_kwargs(contract))
     form.is_valid()
     return form
 

@@ -5,11 +5,14 @@ whole flow without JavaScript.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.forms import earliest_today
 from sandbox.models import Milestone
+from tests.milestone_helpers import LATER
 from tests.mirror_helpers import sync_account
 
 pytestmark = pytest.mark.browser
@@ -39,7 +42,7 @@ def test_a_milestone_is_created_from_the_contract_page(
     page.get_by_label("Name").fill("Browser batch")
     page.get_by_label("Description").fill("Label the second batch.\nFollow the guidelines.")
     page.get_by_label(money_label, exact=True).fill(typed)
-    page.get_by_label("Due date").fill("2026-08-14")
+    page.get_by_label("Due date").fill(LATER)
     if volume:
         expect(page.locator("#cost-preview")).to_contain_text(amount)
     page.get_by_role("button", name="Create milestone").click()
@@ -55,7 +58,7 @@ def test_a_milestone_is_created_from_the_contract_page(
     created = _milestones(contract_id).latest("created_at")
     assert created.description == "Label the second batch.\nFollow the guidelines."
     assert f"${created.amount_usd:,.2f}" == amount
-    assert str(created.due_date) == "2026-08-14"
+    assert str(created.due_date) == LATER
 
 
 def test_the_payment_fields_follow_the_chosen_contract_and_the_cost_follows_the_volume(pm_page):
@@ -118,19 +121,16 @@ def test_the_claim_handoff_from_an_unclaimed_account_ends_with_the_milestone(con
     expect(page.get_by_role("status")).to_contain_text("Agent workspace (unclaimed)")
     sync_account("unclaimed")  # the worker follows every demo account
 
+    # The form that cannot succeed is not offered: the reason and the claim link are.
     contract_id = "ctr_unclaimed_fixed_300"
+    page.goto(f"/contracts/{contract_id}/")
+    new = page.get_by_role("main").get_by_role("button", name="New milestone")
+    expect(new).to_be_disabled()
     page.goto(f"/contracts/{contract_id}/milestones/new/")
-    page.get_by_label("Name").fill("After the claim")
-    page.get_by_label("Description").fill("Kept while the account is claimed")
-    page.get_by_label("Amount (USD)").fill("75")
-    page.get_by_role("button", name="Create milestone").click()
-
+    expect(page.get_by_role("main")).to_contain_text("You cannot create milestones yet")
+    expect(page.get_by_label("Description")).to_have_count(0)
     problem = page.get_by_role("alert").filter(has_text="claim")
     expect(problem).to_contain_text("A human must claim this OpenTrain account first")
-    expect(page.get_by_label("Name")).to_have_value("After the claim")
-    expect(page.get_by_label("Description")).to_have_value("Kept while the account is claimed")
-    expect(page.get_by_label("Amount (USD)")).to_have_value("75")
-    assert _milestones(contract_id).count() == 1
 
     claim_link = problem.get_by_role("link", name=re.compile("Claim the OpenTrain account"))
     expect(claim_link).to_have_attribute("target", "_blank")
@@ -142,12 +142,95 @@ def test_the_claim_handoff_from_an_unclaimed_account_ends_with_the_milestone(con
     expect(claim_tab.get_by_role("status")).to_contain_text("Account claimed")
     claim_tab.close()
 
+    # Back in the dashboard: the setup checklist checks again at once.
     page.bring_to_front()
-    page.get_by_role("button", name="Submit again").click()
+    page.goto("/")
+    page.get_by_role("button", name="Fixed it? Check again").click()
+    expect(page.get_by_role("status")).to_contain_text("nothing blocks the dashboard any more")
+    page.goto(f"/contracts/{contract_id}/milestones/new/")
+    page.get_by_label("Name").fill("After the claim")
+    page.get_by_label("Description").fill("Sent once the account is claimed")
+    page.get_by_label("Amount (USD)").fill("75")
+    page.get_by_role("button", name="Create milestone").click()
+    # Its one milestone already uses the whole estimated total: going over needs a tick.
+    page.get_by_label("Create it anyway, over the estimated total").check()
+    page.get_by_role("button", name="Create milestone").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Milestone created")
     expect(page.get_by_role("main")).to_contain_text("After the claim")
     assert _milestones(contract_id).filter(name="After the claim").count() == 1
+
+
+def test_the_cost_preview_appears_only_for_a_volume_the_server_accepts(pm_page):
+    page = pm_page
+    page.goto("/contracts/ctr_owner_label_035/milestones/new/")  # $0.35 a label
+    labels = page.get_by_label("Labels", exact=True)
+    preview = page.locator("#cost-preview")
+    waiting = "enter the number of labels to see it"
+
+    labels.fill("4")
+    expect(preview).to_contain_text("$1.40 (4 labels at")
+    for refused in ("2.5", "1e3", "0", "12,34", "10000001", "3000000"):
+        labels.fill(refused)  # half a label, not digits, zero, bad grouping, too many, too dear
+        expect(preview).to_contain_text(waiting)
+    labels.fill("5.0")  # a whole number, written with a decimal: the server accepts it
+    expect(preview).to_contain_text("$1.75")
+
+    page.goto("/contracts/ctr_owner_hourly_15/milestones/new/")  # $15 an hour
+    hours = page.get_by_label("Hours", exact=True)
+    hours.fill("1.005")
+    expect(preview).to_contain_text("enter the number of hours to see it")
+    hours.fill("1.25")
+    expect(preview).to_contain_text("$18.75")
+
+    # The same volumes through the server: refused where no cost showed.
+    hours.fill("1.005")
+    page.get_by_label("Description").fill("Too precise")
+    page.get_by_role("button", name="Create milestone").click()
+    _expect_error_next_to(page, "Hours", "Use at most 2 decimal places.")
+
+
+def test_going_over_the_estimated_total_is_allowed_after_the_warning_and_a_tick(pm_page):
+    page = pm_page
+    contract_id = "ctr_owner_hourly_1250"  # $1,500.00 estimated, $1,000.00 of milestones
+    before = _milestones(contract_id).count()
+    page.goto(f"/contracts/{contract_id}/milestones/new/")
+    page.get_by_label("Name").fill("A long month")
+    page.get_by_label("Description").fill("More hours than planned")
+    page.get_by_label("Hours", exact=True).fill("41")
+    page.get_by_label("Due date").fill(earliest_today().isoformat())
+    page.get_by_role("button", name="Create milestone").click()
+
+    confirm = page.get_by_label("Create it anyway, over the estimated total")
+    expect(confirm).to_be_visible()
+    warning = page.locator(".over-total")
+    expect(warning).to_contain_text(
+        "This makes $1,512.50 of milestones on a contract estimated at $1,500.00: $12.50 over."
+    )
+    expect(confirm).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Description")).to_have_value("More hours than planned")
+    expect(page.get_by_label("Hours", exact=True)).to_have_value("41")
+    assert _milestones(contract_id).count() == before
+
+    confirm.check()
+    page.get_by_role("button", name="Create milestone").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Milestone created")
+    assert _milestones(contract_id).filter(name="A long month").count() == 1
+
+
+def test_a_past_due_date_is_refused_next_to_the_field(pm_page):
+    page = pm_page
+    page.goto("/contracts/ctr_owner_fixed_450/milestones/new/")
+    page.get_by_label("Description").fill("Late already")
+    page.get_by_label("Amount (USD)").fill("10")
+    yesterday = earliest_today() - timedelta(days=1)
+    page.get_by_label("Due date").fill(yesterday.isoformat())
+    page.get_by_role("button", name="Create milestone").click()
+
+    day = f"{yesterday.day} {yesterday:%b %Y}"
+    _expect_error_next_to(page, "Due date", f"{day} is in the past.")
+    expect(page.get_by_label("Description")).to_have_value("Late already")
 
 
 def _expect_error_next_to(page, label, message):

@@ -9,9 +9,12 @@ from playwright.sync_api import expect
 
 from sandbox.models import Milestone
 from tests.browser.conftest import PASSWORD
-from tests.milestone_helpers import FIXED, HOURLY, form_url
+from tests.milestone_helpers import HOURLY, form_url
 
 pytestmark = pytest.mark.browser
+
+# A fixed-price contract with room under its estimated total (no over-total warning on the way).
+FIXED = "ctr_owner_fixed_450"
 
 
 def fill_the_form(page):

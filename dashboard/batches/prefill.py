@@ -1,0 +1,86 @@
+"""Next week's milestones, pre-filled from each contract's last one: for the template CSV and for
+the contracts a PM ticked. Read from the mirror only; no HTTP here."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dashboard import opentrain
+from dashboard.mirror import reading
+from dashboard.mirror.models import Account, Contract
+
+COLUMNS = ["contract_id", "name", "description", "amount_usd", "volume", "due_date"]
+DEFAULT_NAME = "Next batch"
+MAX_TICKED = 200
+
+
+def ticked_ids(values: list[str]) -> list[str]:
+    """The ticked contract IDs, in order, each once, blanks and overlong values left out."""
+    seen = []
+    for value in values[:MAX_TICKED]:
+        value = value.strip()
+        if value and len(value) <= 200 and value not in seen:
+            seen.append(value)
+    return seen
+
+
+def rows_for(account: Account | None, contract_ids: list[str]) -> list[dict]:
+    """One typed row per ticked contract, in the order ticked; one mirror query for them all.
+
+    A contract the mirror does not know keeps its ID alone, so the preview refuses it in words.
+    """
+    found = contracts_by_id(account, contract_ids)
+    return [
+        next_milestone(found.get(cid)) if cid in found else {"contract_id": cid}
+        for cid in contract_ids
+    ]
+
+
+def contracts_by_id(account: Account | None, ids) -> dict[str, opentrain.Contract]:
+    """The mirror's contracts with these IDs, in one query (a batch never reads one a row)."""
+    rows = Contract.objects.for_account(account).filter(contract_id__in=set(ids))
+    return {row.contract_id: row.as_result() for row in rows}
+
+
+def template_rows(account: Account | None, contract_ids: list[str] | None = None):
+    """The template CSV: the ticked contracts, or else every active one, pre-filled."""
+    yield COLUMNS
+    if contract_ids:
+        rows = rows_for(account, contract_ids)
+    else:
+        rows = [next_milestone(c) for c in reading.active_contracts(account)]
+    for row in rows:
+        yield [row.get(c, "") for c in COLUMNS]
+
+
+def next_milestone(contract: opentrain.Contract, today: date | None = None) -> dict:
+    """The contract's last milestone again, due a week after it (a week from today without one)."""
+    today = today or date.today()
+    row = {"contract_id": contract.id, "name": DEFAULT_NAME, "due_date": _a_week_on("", today)}
+    last = contract.latest_milestone
+    if last is None:
+        return row
+    row["name"] = last.name or DEFAULT_NAME
+    row["description"] = last.description
+    if contract.payment_type == "FIXED_PRICE":
+        row["amount_usd"] = _plain(last.amount_usd)
+    else:
+        row["volume"] = _plain(last.volume)
+    row["due_date"] = _a_week_on(last.due_date or "", today)
+    return row
+
+
+def _plain(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def _a_week_on(due: str, today: date) -> str:
+    """A week after the last due date; a week from today when that would be past or is missing."""
+    try:
+        following = date.fromisoformat(due[:10]) + timedelta(days=7)
+    except ValueError:
+        following = today
+    if following < today + timedelta(days=1):
+        following = today + timedelta(days=7)
+    return following.isoformat()
