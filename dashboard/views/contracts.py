@@ -1,5 +1,4 @@
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -7,9 +6,6 @@ from dashboard import filters
 from dashboard.mirror import attention
 from dashboard.mirror.models import Contract
 from dashboard.mirror.reading import account_for_request
-
-# Where ticked contracts go to get milestones together (the batch form, built elsewhere).
-BATCH_FALLBACK = "/milestones/batch/new/"
 
 
 @require_GET
@@ -38,13 +34,6 @@ def contract_list(request):
     if request.htmx and not request.htmx.boosted:
         template_name += "#results"
     context = {"form": form, "page": page, "mirror": account, "filters": chosen}
-    context |= {"query": query.urlencode(), "headers": headers, "batch_url": _batch_url()}
+    context |= {"query": query.urlencode(), "headers": headers}
     context["count_cap"] = f"{filters.COUNT_CAP:,}"
     return render(request, template_name, context)
-
-
-def _batch_url() -> str:
-    try:
-        return reverse("batch_new")
-    except NoReverseMatch:
-        return BATCH_FALLBACK

@@ -147,7 +147,7 @@ def test_ticked_contracts_go_to_the_batch_form_together(pm_page):
     page.get_by_label("Select Chatbot Red-Teaming Prompts").check()
     page.get_by_label("Select Medical Transcript QA (hourly)").check()
     page.get_by_role("button", name="Add milestones").click()
-    # The batch form lives on another branch: only where the ticks lead is checked here.
+    # The batch form is another screen (tests/test_batch_*): only where the ticks lead is checked.
     expect(page).to_have_url(
         re.compile(
             r"/milestones/batch/new/\?contract=ctr_owner_hourly_1250&contract=ctr_owner_fixed_450$"
