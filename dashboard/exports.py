@@ -13,8 +13,6 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import F
-
 from dashboard import filters
 from dashboard.mirror.models import Account, Contract, Milestone
 from dashboard.models import HandoffAttempt, Submission
@@ -71,8 +69,8 @@ def value(v) -> str | int | None:
 
 
 def contracts(account: Account | None, chosen: dict) -> Iterator[dict]:
-    rows = filters.apply(Contract.objects.for_account(account), **chosen)
-    rows = rows.order_by(F("upstream_created_at").desc(nulls_last=True), "contract_id")
+    # In the list's order (its sort is one of the filters).
+    rows = filters.apply(Contract.objects.for_account(account), **chosen).defer("data")
     for c in rows.iterator(chunk_size=CHUNK):
         yield {
             "contract_id": c.contract_id,

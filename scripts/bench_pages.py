@@ -1,5 +1,6 @@
-"""The pages from the mirror, timed: the list (filters, a search, page 2) and the contract page at
-N contracts, on SQLite or PostgreSQL, and the web and worker memory over 1,000 requests.
+"""The pages from the mirror, timed: the list (filters, a search, sorts, "needs attention", page 2)
+and the contract page at N contracts, on SQLite or PostgreSQL, and the web and worker memory over
+1,000 requests.
 
 The dashboard runs as in production (OT_API_TOKEN set, no sandbox) against the fast upstream, so
 a page that called OpenTrain would show it in the upstream-call count; the sync worker runs
@@ -8,6 +9,7 @@ beside it. Times are the client's, from request sent to full response read, over
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +29,14 @@ PAGES = [
     ("List, search", "/contracts/?q=portugal"),
     ("List, filters + search", "/contracts/?status=active&payment_type=PAY_PER_HOUR&q=project"),
     ("List, page 2", "/contracts/?page=2"),
+    ("List, needs attention", "/contracts/?attention=1"),
+    ("List, sort by attention", "/contracts/?sort=attention"),
+    ("List, needs attention by attention", "/contracts/?attention=1&sort=attention"),
+    ("List, sort by budget left", "/contracts/?sort=budget"),
+    ("List, sort by last activity", "/contracts/?sort=-activity"),
+    ("List, sort by title", "/contracts/?sort=title"),
+    ("List, sort by rate", "/contracts/?sort=-rate"),
+    ("List, search sorted by title, page 2", "/contracts/?q=project&sort=title&page=2"),
     ("Contract page", "/contracts/{id}/"),
     ("Version stamp (unchanged)", "/sync/version/?v={v}"),
     ("Inbox, Needs you (target 20 ms)", "/"),
@@ -83,7 +93,7 @@ def bench_pages(
     kind: str, n: int, tmp: Path, capture: Path, upstream_url: str, pg_url: str, rounds: int
 ) -> dict:
     port = free_port()
-    schema = f"bench_pages_{n}"
+    schema = f"bench_pages_{n}_{os.getpid()}"  # two benchmarks at once never share one
     env = production_env(database_url(kind, tmp, schema, pg_url), upstream_url, port)
     manage(env, "migrate", "--noinput")
     manage(env, "make_editors", USERNAME, "--password", PASSWORD)

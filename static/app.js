@@ -165,3 +165,82 @@
     first.focus();
   });
 })();
+
+// The contracts list's keyboard shortcuts: "/" search, j/k move through the rows, Enter opens
+// the chosen row, n a new milestone (for the chosen row's contract when it can have one), "?"
+// the list of shortcuts. Keys typed into a field are left alone. The rows are looked up on each
+// key press, so the shortcuts keep working after htmx swaps the results.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("shortcuts");
+  if (!dialog) return;
+  document.querySelectorAll("[data-shortcuts]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { dialog.showModal(); });
+  });
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("table.contracts tbody tr"));
+  }
+  function current() {
+    var all = rows();
+    var active = document.activeElement && document.activeElement.closest &&
+      document.activeElement.closest("table.contracts tbody tr");
+    return active || all.filter(function (row) { return row.classList.contains("is-current"); })[0] ||
+      all.filter(function (row) {
+        var box = row.querySelector("input[name=contract]");
+        return box && box.checked;
+      })[0] || null;
+  }
+  function choose(row) {
+    rows().forEach(function (other) { other.classList.remove("is-current"); });
+    if (!row) return;
+    row.classList.add("is-current");
+    row.setAttribute("tabindex", "-1");
+    row.focus();
+  }
+  function typing(target) {
+    if (target.tagName === "INPUT") return !/^(checkbox|radio|button|submit|reset)$/.test(target.type);
+    return target.isContentEditable || /^(SELECT|TEXTAREA)$/.test(target.tagName);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || dialog.open) return;
+    if (typing(event.target)) return;
+    var all = rows();
+    var row = current();
+    var at = all.indexOf(row);
+    if (event.key === "/") {
+      var search = document.getElementById("id_q");
+      if (!search) return;
+      event.preventDefault();
+      search.focus();
+      search.select();
+    } else if (event.key === "j" || event.key === "k") {
+      if (!all.length) return;
+      event.preventDefault();
+      var next = event.key === "j" ? Math.min(at + 1, all.length - 1) : Math.max(at - 1, 0);
+      choose(all[next]);
+    } else if (event.key === "Enter" && row && row.dataset.href && event.target === row) {
+      event.preventDefault();
+      window.location.assign(row.dataset.href);
+    } else if (event.key === "n") {
+      var url = (row && row.dataset.new) || dialog.dataset.newMilestone;
+      if (!url) return;
+      event.preventDefault();
+      window.location.assign(url);
+    } else if (event.key === "?") {
+      event.preventDefault();
+      dialog.showModal();
+    }
+  });
+
+  // A header click re-sorts through htmx: keep the Sort select saying what the list shows.
+  document.addEventListener("htmx:afterSwap", function () {
+    var results = document.getElementById("results");
+    var select = document.getElementById("id_sort");
+    if (results && select && results.dataset.sort && select.value !== results.dataset.sort) {
+      select.value = results.dataset.sort;
+    }
+  });
+})();

@@ -169,3 +169,15 @@ def test_the_batch_pages_disable_previewing_for_an_unclaimed_account(sandbox, pm
 
     assert disabled(html, "Preview these milestones")
     assert "A human must claim this OpenTrain account first." in html
+
+
+def test_the_contract_list_disables_new_milestone_and_add_milestones(sandbox, pm):
+    use_account(pm, "unclaimed")
+
+    html = pm.get("/contracts/").content.decode()
+
+    assert disabled(html, "New milestone")
+    assert disabled(html, "Add milestones")
+    rows = html.split("<tbody>")[1].split("</tbody>")[0]
+    assert 'href="/contracts/' in rows
+    assert not re.search(r'href="[^"]*/milestones/new/"', rows)

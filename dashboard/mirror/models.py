@@ -121,6 +121,21 @@ class Contract(models.Model):
     upstream_created_at = models.DateTimeField(null=True, blank=True)
     upstream_updated = models.CharField(max_length=40, blank=True, help_text="updatedAt as sent.")
     has_budget = models.BooleanField(default=False, help_text="Read from GET /contracts/{id}.")
+    # What the list shows and sorts by, so it never parses `data` (see mirror/attention.py).
+    remaining_usd = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    milestone_count = models.PositiveIntegerField(default=0)
+    latest_milestone_status = models.CharField(max_length=40, blank=True)
+    attention_flags = models.PositiveSmallIntegerField(
+        default=0, help_text="The reasons that do not depend on the clock, as bits."
+    )
+    overdue_at = models.DateTimeField(
+        null=True, blank=True, help_text="Earliest due date of an unpaid milestone."
+    )
+    unfunded_since = models.DateTimeField(
+        null=True, blank=True, help_text="Creation of a milestone not funded (attention.py)."
+    )
+    unfunded_due_at = models.DateTimeField(null=True, blank=True, help_text="And its due date.")
     data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
     synced_at = models.DateTimeField(auto_now=True)
 
@@ -133,6 +148,24 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["account", "-upstream_created_at"], name="mirror_contract_newest"),
             models.Index(fields=["account", "status"], name="mirror_contract_status"),
+            models.Index(fields=["account", "payment_type"], name="mirror_contract_model"),
+            models.Index(fields=["account", "title"], name="mirror_contract_title"),
+            models.Index(fields=["account", "rate_usd"], name="mirror_contract_rate"),
+            models.Index(fields=["account", "remaining_usd"], name="mirror_contract_remaining"),
+            models.Index(fields=["account", "last_activity_at"], name="mirror_contract_activity"),
+            # Covers the attention score and the ID: sorting by it reads this index, not the rows.
+            models.Index(
+                fields=[
+                    "account",
+                    "attention_flags",
+                    "overdue_at",
+                    "unfunded_since",
+                    "unfunded_due_at",
+                    "upstream_created_at",
+                    "id",
+                ],
+                name="mirror_contract_attention",
+            ),
             # The inbox's depleted and low budgets, counted from the index alone.
             models.Index(
                 fields=["account", "status", "budget_state"], name="mirror_contract_budget"
@@ -141,6 +174,10 @@ class Contract(models.Model):
 
     def __str__(self):
         return self.title or self.contract_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
 
     def as_result(self) -> opentrain.Contract:
         return opentrain.Contract.from_api(self.data)

@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from dashboard import opentrain
+from dashboard.mirror import attention
 from dashboard.mirror.models import (
     Account,
     BudgetSnapshot,
@@ -31,6 +32,8 @@ def _plain(data: dict) -> dict:
 def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
     budget = contract.budget
     freelancer = contract.freelancer
+    latest = contract.latest_milestone
+    activity = [contract.updated_at, budget.last_usage_at if budget else ""]
     return {
         "title": contract.title[:500],
         "status": contract.status[:40],
@@ -48,6 +51,13 @@ def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
         "upstream_created_at": opentrain.parse_timestamp(contract.created_at),
         "upstream_updated": contract.updated_at[:40],
         "has_budget": budget is not None,
+        "remaining_usd": attention.remaining_usd(contract),
+        "last_activity_at": max(
+            filter(None, map(opentrain.parse_timestamp, activity)), default=None
+        ),
+        "milestone_count": len(contract.milestones_data),
+        "latest_milestone_status": latest.status[:40] if latest else "",
+        **attention.columns(contract),
         "data": data,
     }
 

@@ -1,0 +1,137 @@
+"""Which contracts need the PM, per contract, for the contracts list. No HTTP here.
+
+The reasons are the inbox's groups (dashboard/inbox) seen per contract. What does not depend on
+the clock is worked out when a contract is written (`columns`); the two reasons that start with
+time passing (a due date passed, a milestone left unfunded for a day) are stored as timestamps
+and compared with now in SQL when the list is read (`needs_attention`, `with_attention`).
+
+Like the inbox, only active contracts need attention. Unlike it, a milestone whose approval the
+dashboard is waiting on still counts here: those approvals live in the dashboard's own tables,
+which a contract's row does not see.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Case, ExpressionWrapper, F, IntegerField, Q, Value, When
+from django.utils import timezone
+
+from dashboard import opentrain
+from dashboard.inbox import GROUPS
+from dashboard.inbox.items import FUNDED, NOT_FUNDED, OPEN_STATUSES, UNFUNDED_GRACE
+from dashboard.opentrain.vocabulary import UNITS
+
+# Each reason's badge, most urgent first (the inbox's order). Its bit is its weight: a contract
+# with a more urgent reason sorts before one with any number of lesser ones.
+BADGES = {
+    "depleted": "Budget depleted",
+    "review": "Work to review",
+    "overdue": "Overdue",
+    "low": "Budget low",
+    "no_funded": "Nothing funded",
+    "not_funded": "Unfunded over a day",
+    "over_committed": "Over-committed",
+}
+assert set(BADGES) <= set(GROUPS), "every badge is one of the inbox's groups"
+BITS = {kind: 1 << (len(BADGES) - 1 - i) for i, kind in enumerate(BADGES)}
+TIMED = ("overdue", "not_funded")  # compared with now when read
+
+
+def columns(contract: opentrain.Contract) -> dict:
+    """The attention columns of one contract, from OpenTrain's detail answer."""
+    values = {"attention_flags": 0, "overdue_at": None, "unfunded_since": None}
+    values["unfunded_due_at"] = None
+    if not contract.is_active:
+        return values
+    budget = contract.budget
+    state = budget.state if budget else ""
+    milestones = contract.milestones
+    review = {
+        m.id for m in milestones if m.status == FUNDED and (m.needs_review or state == "DEPLETED")
+    }
+    reasons = {
+        "depleted": state == "DEPLETED",
+        "low": state == "LOW",
+        "review": bool(review),
+        "no_funded": not any(m.status in OPEN_STATUSES for m in contract.milestones),
+        "over_committed": _over_committed(contract),
+    }
+    values["attention_flags"] = sum(BITS[kind] for kind, on in reasons.items() if on)
+    due = [
+        opentrain.parse_timestamp(m.due_date)
+        for m in milestones
+        if m.status in OPEN_STATUSES and m.id not in review
+    ]
+    values["overdue_at"] = min(filter(None, due), default=None)
+    values["unfunded_since"], values["unfunded_due_at"] = _unfunded(milestones)
+    return values
+
+
+def _unfunded(milestones) -> tuple:
+    """(created, due) of the milestone not funded that stays "not funded" longest: the inbox calls
+    one past its due date "overdue" instead, so the one due last (or never), and of those the
+    oldest. Exact for a contract with one such milestone."""
+    waiting = [
+        (opentrain.parse_timestamp(m.due_date), opentrain.parse_timestamp(m.created_at))
+        for m in milestones
+        if m.status == NOT_FUNDED
+    ]
+    waiting = [(due, created) for due, created in waiting if created is not None]
+    if not waiting:
+        return None, None
+    latest_due = max(waiting, key=lambda pair: (pair[0] is None, pair[0] or 0))[0]
+    created = min(created for due, created in waiting if due == latest_due)
+    return created, latest_due
+
+
+def _over_committed(contract: opentrain.Contract) -> bool:
+    if contract.estimated_total_usd is None:
+        return False
+    committed = sum((m.amount_usd for m in contract.milestones if m.amount_usd), Decimal(0))
+    return committed > contract.estimated_total_usd
+
+
+def remaining_usd(contract: opentrain.Contract) -> Decimal | None:
+    """What is funded and not yet used, in dollars: the remaining hours or labels at the rate, or
+    (fixed price) the funded milestones' amounts. None without a budget."""
+    budget = contract.budget
+    if budget is None:
+        return None
+    if contract.payment_type in UNITS:
+        if budget.remaining_volume is None or contract.rate_usd is None:
+            return None
+        return (budget.remaining_volume * contract.rate_usd).quantize(Decimal("0.01"))
+    return sum(
+        (m.amount_usd for m in contract.milestones if m.status == FUNDED and m.amount_usd),
+        Decimal(0),
+    )
+
+
+def _timed(now) -> dict[str, Q]:
+    return {
+        "overdue": Q(overdue_at__lt=now),
+        "not_funded": Q(unfunded_since__lt=now - UNFUNDED_GRACE)
+        & (Q(unfunded_due_at=None) | Q(unfunded_due_at__gte=now)),
+    }
+
+
+def needs_attention(now=None) -> Q:
+    """Contracts with any reason, now."""
+    q = Q(attention_flags__gt=0)
+    for condition in _timed(now or timezone.now()).values():
+        q |= condition
+    return q
+
+
+def with_attention(rows, now=None):
+    """The rows with `attention`, their score now: the stored flags plus the timed reasons."""
+    score = F("attention_flags")
+    for kind, condition in _timed(now or timezone.now()).items():
+        score += Case(When(condition, then=Value(BITS[kind])), default=Value(0))
+    return rows.annotate(attention=ExpressionWrapper(score, output_field=IntegerField()))
+
+
+def badges(score: int) -> list[tuple[str, str]]:
+    """(kind, words) of each reason in a score, most urgent first."""
+    return [(kind, words) for kind, words in BADGES.items() if score & BITS[kind]]
