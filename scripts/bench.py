@@ -42,8 +42,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=0, help="reconciliation runs (default 2)")
     parser.add_argument(
         "--only",
-        default="pages,reconcile,webhook",
-        help="parts to run, comma-separated: pages, reconcile, webhook",
+        default="pages,reconcile,webhook,batch",
+        help="parts to run, comma-separated: pages, reconcile, webhook, batch",
     )
     parser.add_argument("--capture", default="", help="reuse a capture file (fast_upstream.py)")
     parser.add_argument("--pg", default=os.environ.get("MULTIHOST_DATABASE_URL", ""))
@@ -109,7 +109,7 @@ def main() -> None:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text + "\n")
     print(f"\nWrote {os.path.relpath(args.output)}")
-    if not args.no_batch:
+    if "batch" in parts and not args.no_batch:
         _bench_batches(args.quick)
 
 
