@@ -204,4 +204,6 @@ def _milestone(form_html, name):
         description="Sent to both app servers at once.",
         due_date="2030-01-31",
         amount_usd="300",
+        # The seeded contract's estimate is already used up: the PM ticks "Create it anyway".
+        confirm_over_total="on",
     )
