@@ -61,9 +61,18 @@ def postgresql_indexes(apps, schema_editor):
             schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     except DatabaseError:
         return
+    # The operator class is named with the extension's schema: a connection whose search_path
+    # leaves that schema out (a schema of the benchmark's own, say) still finds it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'"
+        )
+        [schema] = cursor.fetchone()
+    opclass = f"{connection.ops.quote_name(schema)}.gin_trgm_ops"
     schema_editor.execute(
         "CREATE INDEX IF NOT EXISTS mirror_contract_search_trgm "
-        "ON mirror_contract USING gin (search_text gin_trgm_ops)"
+        f"ON mirror_contract USING gin (search_text {opclass})"
     )
 
 
