@@ -84,14 +84,21 @@ def _upstream(monkeypatch, settings, link, kind):
 
 
 def _hrefs(html):
-    return [htmllib.unescape(h) for h in re.findall(r"\bhref=\"([^\"]*)\"", html)]
+    """The links, and what a Copy button would put on the clipboard, unescaped."""
+    found = re.findall(r"\b(?:href|data-copy)=\"([^\"]*)\"", html)
+    return [htmllib.unescape(h) for h in found]
 
 
 def _pages_with_links(client, kind):
     if kind == "approval":
         response = client.post("/milestones/m1/fund/", {"contract": "c1"}, follow=True)
         assert response.redirect_chain, "the fund request did not lead to the approval page"
-        return [response, client.get("/approvals/apr_mock/", HTTP_HX_REQUEST="true")]
+        sync_token(SECRET_TOKEN)  # the inbox lists the waiting approval from the mirror
+        return [
+            response,
+            client.get("/approvals/apr_mock/", HTTP_HX_REQUEST="true"),
+            client.get("/"),
+        ]
     if kind == "profile":
         sync_token(SECRET_TOKEN)  # the worker reads the contract into the mirror
         return [client.get("/contracts/c1/"), client.get("/contracts/")]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import quote
 
+from dashboard import links
+from dashboard.approvals import mailto
 from dashboard.mirror.models import Milestone
 from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import APPROVAL_TYPES
@@ -19,7 +20,7 @@ def approval_items(account, waiting: list[Approval], now) -> list[Item]:
     for approval in sorted(waiting, key=lambda a: a.created_at):
         amount = amounts.get(approval.milestone_id)
         kind = APPROVAL_TYPES.get(approval.type, approval.type)
-        label = approval.milestone_label or approval.contract_title or approval.contract_id
+        shareable = links.is_allowed(approval.approval_url)
         items.append(
             Item(
                 key=f"approval:{approval.approval_id}",
@@ -35,21 +36,12 @@ def approval_items(account, waiting: list[Approval], now) -> list[Item]:
                 urgent=approval.expires_at is not None
                 and approval.expires_at - now <= URGENT_EXPIRY,
                 expires_at=approval.expires_at,
-                approval_url=approval.approval_url,
-                mailto=_mailto(kind, label, amount, approval),
+                # Only a link that may be a link is offered to copy or e-mail.
+                approval_url=approval.approval_url if shareable else "",
+                mailto=mailto(approval, amount) if shareable else "",
             )
         )
     return items
-
-
-def _mailto(kind: str, label: str, amount, approval: Approval) -> str:
-    subject = f"Please confirm in OpenTrain: {kind} for {label}"
-    worth = f" ({money(amount)})" if amount is not None else ""
-    body = (
-        f"Hello,\n\nThe OpenTrain dashboard asked for this: {kind} for {label}{worth}.\n"
-        f"Please confirm it here: {approval.approval_url}\n"
-    )
-    return f"mailto:?subject={quote(subject)}&body={quote(body)}"
 
 
 def _amounts(account, milestone_ids: set[str]) -> dict[str, Decimal]:

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from dashboard import approvals
+from dashboard import approvals, links
 from dashboard.mirror import reading
 from dashboard.models import Approval
 
@@ -40,12 +40,15 @@ def approval_detail(request, approval_id):
     if request.htmx:
         template_name += "#approval-status"
     amount = milestone.amount_usd if milestone is not None else None
+    # Copy and e-mail only a link that may be a link (an allowed https host).
+    shareable = links.is_allowed(row.approval_url)
     context = {
         "approval": row,
         "contract": contract,
         "milestone": milestone,
         "mirror": account,
-        "mailto": approvals.mailto(row, amount) if row.approval_url else "",
+        "shareable": shareable,
+        "mailto": approvals.mailto(row, amount) if shareable else "",
     }
     return render(request, template_name, context)
 
