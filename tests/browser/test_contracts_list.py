@@ -147,13 +147,18 @@ def test_ticked_contracts_go_to_the_batch_form_together(pm_page):
     page.get_by_label("Select Chatbot Red-Teaming Prompts").check()
     page.get_by_label("Select Medical Transcript QA (hourly)").check()
     page.get_by_role("button", name="Add milestones").click()
-    # The batch form is another screen (tests/test_batch_*): only where the ticks lead is checked.
     expect(page).to_have_url(
         re.compile(
             r"/milestones/batch/new/\?contract=ctr_owner_hourly_1250&contract=ctr_owner_fixed_450$"
             r"|/milestones/batch/new/\?contract=ctr_owner_fixed_450&contract=ctr_owner_hourly_1250$"
         )
     )
+    # The batch form lists both, pre-filled from their last milestones, ready to preview.
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("Chatbot Red-Teaming Prompts")
+    expect(main).to_contain_text("Medical Transcript QA (hourly)")
+    page.get_by_role("button", name="Preview these milestones").click()
+    expect(page.get_by_role("button", name="Confirm and send")).to_be_visible()
 
 
 def test_slash_focuses_the_search_and_typing_there_is_not_a_shortcut(pm_page):
