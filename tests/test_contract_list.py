@@ -150,3 +150,22 @@ def test_switching_sandbox_account_changes_the_contracts_shown(pm, sandbox):
     assert "ot_pat_sbxr…0003" in html
     for contract in Contract.objects.filter(account__key="readonly"):
         assert contract.title in html
+
+
+def test_a_contract_whose_id_needs_encoding_links_to_its_pages_encoded(pm, sandbox):
+    contract = Contract.objects.get(id="ctr_owner_hourly_38")
+    contract.pk = "ctr odd%id?é"
+    contract.title = "Contract with an odd ID"
+    contract.status = "active"
+    contract.save(force_insert=True)
+    sync_account()
+
+    html = pm.get("/contracts/", {"q": "odd id"}).content.decode()
+    detail_url = reverse("contract_detail", args=["ctr odd%id?é"])
+    new_url = reverse("milestone_create", args=["ctr odd%id?é"])
+
+    assert detail_url == "/contracts/ctr%20odd%25id%3F%C3%A9/"
+    assert f'<a href="{detail_url}">Contract with an odd ID</a>' in html
+    assert f'data-new="{new_url}"' in html
+    assert f'href="{new_url}">New milestone' in html
+    assert "Contract with an odd ID" in pm.get(detail_url).content.decode()
