@@ -283,7 +283,10 @@ LOGGING = {
         "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": _LOG_LINE},
     },
     # Request lines lose their query string: a URL's values (searches, IDs typed) are not logged.
-    "filters": {"no_query_values": {"()": "dashboard.logs.NoQueryValues"}},
+    "filters": {
+        "no_query_values": {"()": "dashboard.logs.NoQueryValues"},
+        "quiet_sandbox_api": {"()": "dashboard.logs.QuietSandboxApi"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "dashboard": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -299,7 +302,7 @@ LOGGING = {
             "handlers": ["console"],
             "level": "INFO",
             "propagate": False,
-            "filters": ["no_query_values"],
+            "filters": ["no_query_values", "quiet_sandbox_api"],
         },
     },
 }

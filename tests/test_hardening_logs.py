@@ -16,10 +16,13 @@ logging.getLogger("django.server").info(
     '"%s" %s %s', "GET /contracts/?q={MARKER}&page=2 HTTP/1.1", "200", "5120"
 )
 logging.getLogger("django.request").error("Internal Server Error: /contracts/?q={MARKER}")
+api = '"%s" %s %s', "GET /sandbox/api/public/v1/updates?limit=200 HTTP/1.1"
+logging.getLogger("django.server").info(*api, "200", "56", extra={{"status_code": 200}})
+logging.getLogger("django.server").info(*api, "503", "80", extra={{"status_code": 503}})
 """
 
 
-def test_the_development_server_and_request_logs_leave_out_query_values():
+def test_the_development_server_and_request_logs_leave_out_query_values_and_sandbox_calls():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OT_", "DEBUG", "LOG_"))}
     env |= {"SECRET_KEY": "x", "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
     result = subprocess.run(
@@ -35,6 +38,9 @@ def test_the_development_server_and_request_logs_leave_out_query_values():
     assert '"GET /contracts/?… HTTP/1.1" 200 5120' in result.stderr
     assert "Internal Server Error: /contracts/?…" in result.stderr
     assert MARKER not in result.stderr
+    # The worker's answered calls to the embedded sandbox stay out; a failed one is logged.
+    assert '/sandbox/api/public/v1/updates?… HTTP/1.1" 200' not in result.stderr
+    assert '/sandbox/api/public/v1/updates?… HTTP/1.1" 503 80' in result.stderr
 
 
 def test_pages_with_query_values_log_none_of_them(sandbox, pm, caplog):
