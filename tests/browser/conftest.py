@@ -12,6 +12,7 @@ import os
 import shutil
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
@@ -125,3 +126,22 @@ def pm_page(page, sign_in):
     """A page signed in as the project manager, on the contracts list."""
     sign_in(page)
     return page
+
+
+@pytest.fixture
+def axe_page(new_context, sign_in):
+    """A signed-in page whose context bypasses the CSP, so axe-core can be injected."""
+    page = new_context(bypass_csp=True).new_page()
+    sign_in(page)
+    return page
+
+
+def serious_axe_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it stands, one line each."""
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}: "
+        + "; ".join(", ".join(node["target"]) for node in v["nodes"])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]

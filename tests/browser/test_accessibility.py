@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from sandbox.models import Milestone
+from tests.browser.conftest import serious_axe_violations
 from tests.mirror_helpers import apply_approval
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ def test_a_milestone_is_created_with_the_keyboard_alone(page, pm_user):
 def test_the_sign_in_page_passes_axe(new_context):
     page = new_context(bypass_csp=True).new_page()
     page.goto("/accounts/login/")
-    _assert_no_serious_violations(page)
+    assert serious_axe_violations(page) == []
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_the_sign_in_page_passes_axe(new_context):
 )
 def test_main_pages_have_no_serious_axe_violations(axe_page, path):
     axe_page.goto(path)
-    _assert_no_serious_violations(axe_page)
+    assert serious_axe_violations(axe_page) == []
 
 
 def test_pages_after_actions_have_no_serious_axe_violations(axe_page):
@@ -120,48 +120,30 @@ def test_pages_after_actions_have_no_serious_axe_violations(axe_page):
     page.get_by_label("Labels", exact=True).fill("0.5")
     page.get_by_role("button", name="Create milestone").click()
     expect(page.get_by_label("Labels", exact=True)).to_have_attribute("aria-invalid", "true")
-    _assert_no_serious_violations(page)
+    assert serious_axe_violations(page) == []
 
     # A created milestone, then the activity page that lists it.
     page.get_by_label("Description").fill("Checked by axe")
     page.get_by_label("Labels", exact=True).fill("100")
     page.get_by_role("button", name="Create milestone").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Milestone created")
-    _assert_no_serious_violations(page)
+    assert serious_axe_violations(page) == []
     page.goto("/activity/")
-    _assert_no_serious_violations(page)
+    assert serious_axe_violations(page) == []
 
     # A pending funding handoff, the sandbox's approval page, and the confirmed result.
     page.goto("/milestones/ms_owner_label_035_1/fund/?contract=ctr_owner_label_035")
     page.get_by_role("button", name="Request funding").click()
     expect(page.get_by_role("link", name=re.compile("Open the approval"))).to_be_visible()
-    _assert_no_serious_violations(page)
+    assert serious_axe_violations(page) == []
     with page.context.expect_page() as opened:
         page.get_by_role("link", name=re.compile("Open the approval")).click()
-    _assert_no_serious_violations(opened.value)
+    assert serious_axe_violations(opened.value) == []
     opened.value.get_by_role("button", name="Confirm").click()
     expect(opened.value.get_by_role("status")).to_contain_text("Confirmed")
     apply_approval(page.url.rstrip("/").rsplit("/", 1)[-1])  # the worker's step
     page.reload()
     expect(page.get_by_role("main")).to_contain_text("Confirmed in OpenTrain")
-    _assert_no_serious_violations(page)
+    assert serious_axe_violations(page) == []
     page.goto("/contracts/ctr_owner_label_035/")
-    _assert_no_serious_violations(page)
-
-
-@pytest.fixture
-def axe_page(new_context, sign_in):
-    """A signed-in page whose context bypasses the CSP, so axe-core can be injected."""
-    page = new_context(bypass_csp=True).new_page()
-    sign_in(page)
-    return page
-
-
-def _assert_no_serious_violations(page):
-    response = Axe().run(page).response
-    serious = [v for v in response["violations"] if v["impact"] in ("serious", "critical")]
-    assert not serious, f"axe-core on {page.url}:\n" + "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']}: "
-        + "; ".join(", ".join(node["target"]) for node in v["nodes"])
-        for v in serious
-    )
+    assert serious_axe_violations(page) == []

@@ -4,7 +4,6 @@ Every page on the way is checked with axe-core. The worker's steps run in the te
 (`.call`), as the worker would run them; the open page picks them up by its own polling."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from dashboard.batches.funding import fund_batch
@@ -12,26 +11,10 @@ from dashboard.batches.models import Batch
 from dashboard.batches.tasks import send_batch
 from sandbox.models import Milestone
 from tests.batch_helpers import csv_file, valid_row
+from tests.browser.conftest import serious_axe_violations
 from tests.milestone_helpers import ENDED, HOURLY, LABELS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def axe_page(new_context, sign_in):
-    """A signed-in page whose context bypasses the CSP, so axe-core can be injected."""
-    page = new_context(bypass_csp=True).new_page()
-    sign_in(page)
-    return page
-
-
-def serious_axe_violations(page) -> list[str]:
-    violations = Axe().run(page).response["violations"]
-    return [
-        f"{v['id']}: {v['help']} ({', '.join(', '.join(n['target']) for n in v['nodes'])})"
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def the_batch() -> Batch:

@@ -4,10 +4,9 @@ with the mouse, the keyboard shortcuts and on a phone."""
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, serious_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -237,7 +236,7 @@ def test_on_a_phone_each_contract_is_a_compact_row_without_sideways_scrolling(ne
     expect(row.locator("progress")).to_be_visible()
     expect(row.get_by_text("Budget depleted")).to_be_visible()
     expect(row.get_by_text("Active", exact=True)).to_be_visible()
-    assert_no_serious_axe_violations(page)
+    assert serious_axe_violations(page) == []
 
 
 @pytest.mark.parametrize("path", ["/contracts/?sort=attention&attention=1", "/contracts/?sort=x"])
@@ -245,17 +244,7 @@ def test_the_sorted_and_filtered_list_passes_axe(new_context, sign_in, path):
     page = new_context(bypass_csp=True).new_page()
     sign_in(page)
     page.goto(path)
-    assert_no_serious_axe_violations(page)
+    assert serious_axe_violations(page) == []
     page.keyboard.press("?")
     expect(page.get_by_role("dialog")).to_be_visible()
-    assert_no_serious_axe_violations(page)
-
-
-def assert_no_serious_axe_violations(page):
-    violations = Axe().run(page).response["violations"]
-    serious = [
-        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'])})"
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == [], page.url
+    assert serious_axe_violations(page) == []

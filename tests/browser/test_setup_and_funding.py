@@ -4,26 +4,12 @@ over-total warning, and "Create and request funding" ending on the approval page
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.conftest import serious_axe_violations
 from tests.mirror_helpers import sync_account
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def axe_page(new_context, sign_in):
-    """A signed-in page whose context bypasses the CSP, so axe-core can be injected."""
-    page = new_context(bypass_csp=True).new_page()
-    sign_in(page)
-    return page
-
-
-def assert_axe_clean(page):
-    violations = Axe().run(page).response["violations"]
-    serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], page.url
 
 
 def act_as(page, label):
@@ -44,13 +30,13 @@ def test_an_unclaimed_account_gets_disabled_buttons_with_the_reason_beside_them(
     reason = main.locator(".blocked-reason").first
     expect(reason).to_contain_text("A human must claim this OpenTrain account first.")
     expect(reason.get_by_role("link", name="Claim the OpenTrain account")).to_be_visible()
-    assert_axe_clean(page)
+    assert serious_axe_violations(page) == []
 
     page.goto("/")
     setup = page.get_by_role("region", name="Setup")
     expect(setup).to_contain_text("Claim the OpenTrain account")
     expect(page.locator(".inbox-actions button[disabled]").first).to_be_visible()
-    assert_axe_clean(page)
+    assert serious_axe_violations(page) == []
 
 
 def test_the_over_total_warning_is_accessible(axe_page):
@@ -61,7 +47,7 @@ def test_the_over_total_warning_is_accessible(axe_page):
     page.get_by_role("button", name="Create milestone").click()
 
     expect(page.get_by_label("Create it anyway, over the estimated total")).to_be_visible()
-    assert_axe_clean(page)
+    assert serious_axe_violations(page) == []
 
 
 def test_create_and_request_funding_ends_on_the_approval_page_with_copy_and_email(axe_page):
@@ -76,4 +62,4 @@ def test_create_and_request_funding_ends_on_the_approval_page_with_copy_and_emai
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
     email = page.get_by_role("link", name="E-mail it")
     expect(email).to_have_attribute("href", re.compile(r"^mailto:.*%2445\.00"))
-    assert_axe_clean(page)
+    assert serious_axe_violations(page) == []
