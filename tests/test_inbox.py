@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from dashboard.inbox import GROUP_LIMIT
-from dashboard.mirror.models import BudgetSnapshot, Contract
+from dashboard.inbox import GROUP_LIMIT, GROUPS, collect
+from dashboard.mirror.attention import BADGES
+from dashboard.mirror.models import Account, BudgetSnapshot, Contract
 from sandbox.models import Contract as SandboxContract
 from tests.inbox_helpers import counted, inbox, item, keys
 from tests.milestone_helpers import use_account
@@ -197,3 +198,36 @@ def test_a_long_group_shows_its_first_items_counts_them_all_and_lists_all_on_req
     assert f'Created but not funded <span class="muted">({len(listed)})</span>' in html
     assert f'href="?all=not_funded#group-not_funded">Show all {len(listed)}</a>' in html
     assert f'<span class="nav-count">{counted(html)}<span class="visually-hidden">' in html
+
+
+def test_items_open_and_close_as_time_passes_without_a_sync(pm):
+    contract = SandboxContract.objects.get(id="ctr_owner_fixed_450")
+    due_tomorrow = contract.milestones.create(
+        number=1,
+        name="Prompts",
+        description="Prompts.",
+        amount_usd=450,
+        created_at=timezone.now() - timedelta(days=2),
+        due_date=(timezone.now() + timedelta(days=1)).date(),
+    )
+    made_today = contract.milestones.create(
+        number=2, name="More prompts", description="Prompts.", amount_usd=10
+    )
+    _touch(contract)
+    account = Account.objects.get(contracts__contract_id="ctr_owner_fixed_450")
+
+    def open_keys(days_from_now):
+        found = collect(account, set(), now=timezone.now() + timedelta(days=days_from_now))
+        return {item.key for kind in found.values() for item in kind.items}
+
+    assert f"not_funded:{due_tomorrow.id}" in open_keys(0)
+    assert f"not_funded:{made_today.id}" not in open_keys(0)
+    assert f"overdue:{due_tomorrow.id}" not in open_keys(0)
+    in_three_days = open_keys(3)
+    assert f"overdue:{due_tomorrow.id}" in in_three_days
+    assert f"not_funded:{due_tomorrow.id}" not in in_three_days
+    assert f"not_funded:{made_today.id}" in in_three_days
+
+
+def test_every_badge_on_the_contract_list_is_one_of_the_inbox_groups():
+    assert set(BADGES) <= set(GROUPS)

@@ -9,31 +9,21 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from dashboard import access
-from dashboard.mirror.models import Account, Contract, Milestone
+from dashboard.mirror.models import Account, InboxItem
 from dashboard.models import Approval, Snooze
 from dashboard.templatetags.dashboard import money
 
 from . import approvals as approval_items
 from . import budgets
-from .items import (
-    FUNDED,
-    NOT_FUNDED,
-    OPEN_STATUSES,
-    UNFUNDED_GRACE,
-    Found,
-    Group,
-    Item,
-    first_rows,
-    is_waiting,
-    snoozed,
-    url,
-)
+from .items import NOT_FUNDED, Found, Group, Item, is_waiting, url
 
 # Most urgent first: the order of the page's groups.
 GROUPS = {
@@ -90,32 +80,35 @@ SETUP = {
 
 # Items a group shows on the page (its heading counts them all; "Show all" lists the rest).
 GROUP_LIMIT = 5
-# A backstop only: the account's version changes with every sync, which makes a new key.
-CONTRACT_WIDE_SECONDS = 600
 KEPT_SECONDS = 60
 
 
-def groups(account: Account | None, user, *, now=None, expand: str = "") -> list[Group]:
-    """The open items not snoozed by `user`, grouped (empty groups left out); each group lists
-    its first GROUP_LIMIT items, the `expand` group all of them."""
+def page(account: Account | None, user, *, now=None, expand: str = "") -> dict:
+    """The inbox page's context: the open items not snoozed by `user`, grouped (empty groups left
+    out; each lists its first GROUP_LIMIT items, the `expand` group all of them), the setup
+    checklist, and the navigation's count of them all. Always read now, never kept: this is the
+    page a PM opens to see what changed."""
     hidden = Snooze.hidden_keys(user)
     expand = expand if expand in GROUPS else ""
-    found = _kept(
-        account,
-        hidden,
-        f"groups:{expand}",
-        lambda: collect(account, hidden, now=now, limit=GROUP_LIMIT, expand=expand),
-        fresh=now is not None,
-    )
-    return [
-        Group(kind, title, found[kind].items, found[kind].total)
+    found = collect(account, hidden, now=now, limit=GROUP_LIMIT, expand=expand)
+    blocks = access.blocks_for(account)
+    groups = [
+        Group(kind, title, [item.shown(blocks) for item in found[kind].items], found[kind].total)
         for kind, title in GROUPS.items()
         if found.get(kind) and found[kind].total
     ]
+    setup = setup_items(account)
+    count = sum(group.total for group in groups)
+    return {
+        "groups": groups,
+        "setup": setup,
+        "inbox_count": count + len([item for item in setup if item.key not in hidden]),
+    }
 
 
 def open_count(account: Account | None, user) -> int:
-    """The navigation's count: the same items, counted in the database."""
+    """The navigation's count on the other pages: the same items, counted in the database, and
+    kept for up to a minute while nothing they depend on changes."""
     hidden = Snooze.hidden_keys(user)
 
     def count():
@@ -126,11 +119,10 @@ def open_count(account: Account | None, user) -> int:
     return _kept(account, hidden, "count", count)
 
 
-def _kept(account: Account | None, hidden: set[str], what: str, compute, fresh: bool = False):
+def _kept(account: Account | None, hidden: set[str], what: str, compute):
     """`compute()`, kept for up to a minute while the mirror (its version and stored setup), the
-    approvals and the person's snoozes stay as they are: pages and their navigation read it many
-    times between two syncs."""
-    if account is None or fresh:
+    approvals and the person's snoozes stay as they are: every page's navigation reads it."""
+    if account is None:
         return compute()
     approvals = Approval.objects.filter(token_fingerprint=account.fingerprint).aggregate(
         n=Count("pk"), last=Max("updated_at")
@@ -180,159 +172,155 @@ def collect(
     if account is None:
         return {}
     now = now or timezone.now()
-    contracts = Contract.objects.for_account(account).filter(status="active").defer("data")
     approvals = list(Approval.objects.filter(token_fingerprint=account.fingerprint))
     waiting = [a for a in approvals if is_waiting(a, now)]
     asked_for = {a.milestone_id for a in waiting if a.milestone_id}
 
-    def cap(kind):
-        return None if kind == expand else limit
-
     def listed(kind, items):
-        return Found.of(items, hidden, cap(kind))
+        return Found.of(items, hidden, None if kind == expand else limit)
 
-    found = budgets.budget_items(contracts, now, hidden, cap)
+    found = _mirrored(account, hidden, asked_for, now, limit, expand)
     found["approval"] = listed("approval", approval_items.approval_items(account, waiting, now))
-    found |= _milestone_items(account, asked_for, now, hidden, cap)
-    found["no_funded"] = _no_funded_items(account, contracts, hidden, cap("no_funded"))
     found["ask_again"] = listed(
         "ask_again", approval_items.ask_again_items(account, approvals, now)
-    )
-    found["over_committed"] = _over_committed_items(
-        account, contracts, hidden, cap("over_committed")
     )
     found["payment"] = listed("payment", approval_items.payment_items(account, asked_for))
     return found
 
 
-def _milestone_kinds(account, now) -> dict[str, Q]:
-    """Review, overdue and not funded, as conditions: one group per milestone, the most urgent."""
-    # Depleted contracts by ID, so each side of the "or" has an index of its own.
-    depleted = Contract.objects.filter(
-        account=account, status="active", budget_state="DEPLETED"
-    ).values("pk")
-    review = Q(status=FUNDED, needs_review=True) | Q(status=FUNDED, contract__in=depleted)
-    overdue = Q(status__in=OPEN_STATUSES, due_date__lt=now) & ~review
-    not_funded = Q(status=NOT_FUNDED, upstream_created_at__lt=now - UNFUNDED_GRACE) & ~Q(
-        due_date__lt=now
-    )
-    return {"review": review, "overdue": overdue, "not_funded": not_funded}
-
-
-def _milestone_items(account, asked_for: set[str], now, hidden: set[str], cap) -> dict:
+def _mirrored(account, hidden: set[str], asked_for: set[str], now, limit, expand) -> dict:
+    """The kinds the mirror knows of (written with each contract: `mirror/attention.py`), open
+    now: counted, and each kind's first `limit` read, in one query. A milestone whose approval
+    the dashboard is waiting on is left to that approval's item."""
     rows = (
-        Milestone.objects.filter(contract__account=account, contract__status="active")
-        .exclude(milestone_id__in=asked_for)
-        .select_related("contract")
-        .defer("data", "contract__data")
-        .order_by("due_date", "upstream_created_at")
+        InboxItem.objects.filter(account=account, starts_at__lt=now)
+        .filter(Q(ends_at=None) | Q(ends_at__gte=now))
+        .exclude(
+            key__in=hidden | {f"{kind}:{ref}" for kind in MILESTONE_KINDS for ref in asked_for}
+        )
+    )
+    if limit == 0:
+        counts = rows.values("kind").annotate(n=Count("pk")).values_list("kind", "n")
+        return {kind: Found(n) for kind, n in counts}
+    # The places first (over the open items' own columns), then the rows shown with their
+    # contracts: sorting the open items with their contracts' columns costs three times as much.
+    kind = [F("kind")]
+    places = rows.annotate(
+        total=Window(Count("pk"), partition_by=kind),
+        place=Window(RowNumber(), partition_by=kind, order_by=[F("position"), F("pk")]),
+    )
+    if limit is not None:
+        shown = Q(place__lte=limit) | Q(kind=expand) if expand else Q(place__lte=limit)
+        places = places.filter(shown)
+    places = {
+        pk: (kind, total, place)
+        for pk, kind, total, place in places.values_list("pk", "kind", "total", "place")
+    }
+    rows = InboxItem.objects.filter(pk__in=places).select_related("contract")
+    by_kind: dict[str, list[InboxItem]] = {}
+    totals = {}
+    for row in sorted(rows.only(*SHOWN), key=lambda row: places[row.pk]):
+        by_kind.setdefault(row.kind, []).append(row)
+        totals[row.kind] = places[row.pk][1]
+    made = budgets.budget_items(
+        [row for kind in budgets.BUDGET_KINDS for row in by_kind.get(kind, [])], now
     )
     found = {}
-    for kind, condition in _milestone_kinds(account, now).items():
-        of_kind = rows.filter(condition).exclude(milestone_id__in=snoozed(hidden, kind))
-        total, shown = first_rows(of_kind, cap(kind))
-        found[kind] = Found(total, [_milestone_item(kind, row) for row in shown])
+    for kind, shown in by_kind.items():
+        if kind in budgets.BUDGET_KINDS:
+            items = [made[row.pk] for row in shown]
+        else:
+            items = [MAKERS[kind](row) for row in shown]
+        found[kind] = Found(totals[kind], items)
     return found
 
 
-def _milestone_item(kind: str, row: Milestone) -> Item:
-    contract = row.contract
-    fund = url("milestone_fund", row.milestone_id, query={"contract": contract.contract_id})
-    payout = url("milestone_approve", row.milestone_id, query={"contract": contract.contract_id})
+# What the items show: the item's columns and these of its contract.
+SHOWN = [field.name for field in InboxItem._meta.concrete_fields] + [
+    f"contract__{name}"
+    for name in (
+        "contract_id",
+        "title",
+        "payment_type",
+        "rate_usd",
+        "estimated_total_usd",
+        "budget_state",
+        "remaining_volume",
+        "upstream_created_at",
+    )
+]
+
+
+def _milestone_item(row: InboxItem) -> Item:
+    contract, kind = row.contract, row.kind
+    query = {"contract": contract.contract_id}
+    fund = url("milestone_fund", row.milestone_ref, query=query)
+    payout = url("milestone_approve", row.milestone_ref, query=query)
     item = Item(
-        key=f"{kind}:{row.milestone_id}",
+        key=row.key,
         kind=kind,
         what="",
         contract_id=contract.contract_id,
         contract_title=contract.title,
         stake=money(row.amount_usd),
     )
-    name = str(row)
+    name = row.milestone_label
     if kind == "review":
-        reason = "is marked for review" if row.needs_review else "is funded and fully used"
+        reason = "is marked for review" if row.marked else "is funded and fully used"
         item.what = f"Milestone {name} {reason}"
         item.action_label, item.action_url = "Request payout approval", payout
     elif kind == "overdue":
-        item.since, item.since_label = row.due_date, "due"
+        item.since, item.since_label = row.since, "due"
         item.what = f"Milestone {name} is past its due date and not paid"
-        if row.status == NOT_FUNDED:
+        if row.milestone_status == NOT_FUNDED:
             item.action_label, item.action_url = "Request funding", fund
         else:
             item.action_label, item.action_url = "Request payout approval", payout
     else:
-        item.since, item.since_label = row.upstream_created_at, "created"
+        item.since, item.since_label = row.since, "created"
         item.what = f"Milestone {name} was created but never funded"
         item.action_label, item.action_url = "Request funding", fund
     return item
 
 
-def _contract_wide(account, name: str, rows) -> list[dict]:
-    """Facts found by looking at every active contract (which have nothing funded, which are
-    over-committed): they change only with the mirror, so they are kept per account version."""
-    synced = account.synced_at.timestamp() if account.synced_at else 0
-    key = f"inbox:{name}:{account.pk}:{account.version}:{synced}"
-    found = cache.get(key)
-    if found is None:
-        found = list(rows)
-        cache.set(key, found, CONTRACT_WIDE_SECONDS)
-    return found
-
-
-def _capped(rows: list[dict], kind: str, hidden: set[str], limit) -> tuple[int, list[dict]]:
-    ids = snoozed(hidden, kind)
-    rows = [row for row in rows if row["contract_id"] not in ids]
-    return len(rows), rows if limit is None else rows[:limit]
-
-
-def _no_funded_items(account, contracts, hidden: set[str], limit) -> Found:
-    rows = (
-        contracts.exclude(milestone_rows__status__in=OPEN_STATUSES)
-        .order_by("title")
-        .values("contract_id", "title", "estimated_total_usd", "upstream_created_at")
+def _no_funded_item(row: InboxItem) -> Item:
+    contract = row.contract
+    return Item(
+        key=row.key,
+        kind="no_funded",
+        what="No funded milestone: the AI trainer has nothing to work on",
+        contract_id=contract.contract_id,
+        contract_title=contract.title,
+        stake=f"Estimated total {money(contract.estimated_total_usd)}"
+        if contract.estimated_total_usd
+        else "",
+        since=contract.upstream_created_at,
+        since_label="started",
+        action_label="Add a milestone",
+        action_url=url("milestone_create", contract.contract_id),
     )
-    total, shown = _capped(_contract_wide(account, "no_funded", rows), "no_funded", hidden, limit)
-    items = [
-        Item(
-            key=f"no_funded:{row['contract_id']}",
-            kind="no_funded",
-            what="No funded milestone: the AI trainer has nothing to work on",
-            contract_id=row["contract_id"],
-            contract_title=row["title"],
-            stake=f"Estimated total {money(row['estimated_total_usd'])}"
-            if row["estimated_total_usd"]
-            else "",
-            since=row["upstream_created_at"],
-            since_label="started",
-            action_label="Add a milestone",
-            action_url=url("milestone_create", row["contract_id"]),
-        )
-        for row in shown
-    ]
-    return Found(total, items)
 
 
-def _over_committed_items(account, contracts, hidden: set[str], limit) -> Found:
-    rows = (
-        contracts.exclude(estimated_total_usd=None)
-        .annotate(committed=Sum("milestone_rows__amount_usd"))
-        .filter(committed__gt=F("estimated_total_usd"))
-        .order_by("title")
-        .values("contract_id", "title", "estimated_total_usd", "committed")
+def _over_committed_item(row: InboxItem) -> Item:
+    contract = row.contract
+    committed, estimate = row.amount_usd or Decimal(0), contract.estimated_total_usd or Decimal(0)
+    return Item(
+        key=row.key,
+        kind="over_committed",
+        what="The milestones add up to more than the contract's estimated total",
+        contract_id=contract.contract_id,
+        contract_title=contract.title,
+        stake=f"{money(committed)} of {money(estimate)} ({money(committed - estimate)} over)",
+        action_label="Review the milestones",
+        action_url=url("contract_detail", contract.contract_id),
     )
-    found = _contract_wide(account, "over_committed", rows)
-    total, shown = _capped(found, "over_committed", hidden, limit)
-    items = [
-        Item(
-            key=f"over_committed:{row['contract_id']}",
-            kind="over_committed",
-            what="The milestones add up to more than the contract's estimated total",
-            contract_id=row["contract_id"],
-            contract_title=row["title"],
-            stake=f"{money(row['committed'])} of {money(row['estimated_total_usd'])} "
-            f"({money(row['committed'] - row['estimated_total_usd'])} over)",
-            action_label="Review the milestones",
-            action_url=url("contract_detail", row["contract_id"]),
-        )
-        for row in shown
-    ]
-    return Found(total, items)
+
+
+MILESTONE_KINDS = ("review", "overdue", "not_funded")
+MAKERS = {
+    "review": _milestone_item,
+    "overdue": _milestone_item,
+    "not_funded": _milestone_item,
+    "no_funded": _no_funded_item,
+    "over_committed": _over_committed_item,
+}

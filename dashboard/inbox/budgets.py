@@ -6,63 +6,44 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery
-
 from dashboard.forms import milestone_cost
-from dashboard.mirror.models import BudgetSnapshot, Contract, Milestone
+from dashboard.mirror.models import BudgetSnapshot, Contract, InboxItem
 from dashboard.opentrain.vocabulary import UNITS
 from dashboard.templatetags.dashboard import money
 
-from .items import PACE_WINDOW, Found, Item, first_rows, snoozed, url, volume_words
+from .items import PACE_WINDOW, Item, url, volume_words
 
 BUDGET_KINDS = {"depleted": "DEPLETED", "low": "LOW"}
 
 
-def budget_items(contracts, now, hidden: set[str], cap) -> dict[str, Found]:
-    """Depleted and low budgets: counted in SQL, and the first `cap(kind)` (None: all; 0: only
-    the count) made into items, with forecasts from one read of their budget history."""
-    found = {}
-    for kind, state in BUDGET_KINDS.items():
-        rows = contracts.filter(budget_state=state).exclude(contract_id__in=snoozed(hidden, kind))
-        total, shown = first_rows(_with_last_milestone(rows).order_by("title"), cap(kind))
-        histories = _histories(shown)
-        found[kind] = Found(total, [_item(row, now, histories.get(row.pk, [])) for row in shown])
-    return found
+def budget_items(rows: list[InboxItem], now) -> dict[int, Item]:
+    """Depleted and low budgets' items (`InboxItem` rows, each with its contract), by row ID, with
+    forecasts from one read of their budget history."""
+    histories = _histories([row.contract for row in rows])
+    return {row.pk: _item(row, now, histories.get(row.contract.pk, [])) for row in rows}
 
 
-def _item(row: Contract, now, history: list[BudgetSnapshot]) -> Item:
-    depleted = row.budget_state == "DEPLETED"
+def _item(row: InboxItem, now, history: list[BudgetSnapshot]) -> Item:
+    contract = row.contract
+    depleted = row.kind == "depleted"
     item = Item(
-        key=f"{'depleted' if depleted else 'low'}:{row.contract_id}",
-        kind="depleted" if depleted else "low",
+        key=row.key,
+        kind=row.kind,
         what="Every funded unit is used: the AI trainer cannot go on"
         if depleted
         else "Most of the funded budget is used",
-        contract_id=row.contract_id,
-        contract_title=row.title,
+        contract_id=contract.contract_id,
+        contract_title=contract.title,
     )
-    if not depleted and row.remaining_volume is not None:
-        item.stake = f"{volume_words(row.payment_type, row.remaining_volume)} left"
-    item.since = _state_since(row, history)
+    if not depleted and contract.remaining_volume is not None:
+        item.stake = f"{volume_words(contract.payment_type, contract.remaining_volume)} left"
+    item.since = _state_since(contract, history)
     if not depleted:
-        item.note = _forecast(row, now, history)
-    item.action_label, item.action_url, batch = _next_batch(row)
+        item.note = _forecast(contract, now, history)
+    item.action_label, item.action_url, batch = _next_batch(contract, row.volume, row.amount_usd)
     if batch:
         item.stake = " · ".join(filter(None, [item.stake, f"next batch {batch}"]))
     return item
-
-
-def _with_last_milestone(rows):
-    """Each contract with its last milestone's volume and amount (for "Add next batch")."""
-    last = (
-        Milestone.objects.filter(contract=OuterRef("pk"))
-        .exclude(status__in=("CANCELLED", "REFUNDED"))
-        .order_by("-number")
-    )
-    return rows.annotate(
-        last_volume=Subquery(last.values("volume")[:1]),
-        last_amount=Subquery(last.values("amount_usd")[:1]),
-    )
 
 
 def _histories(rows: list[Contract]) -> dict[int, list[BudgetSnapshot]]:
@@ -104,9 +85,8 @@ def _forecast(row: Contract, now, history: list[BudgetSnapshot]) -> str:
     return f"Runs out in about {n} day{'s' if n != 1 else ''} at the last 7 days' pace."
 
 
-def _next_batch(row: Contract) -> tuple[str, str, str]:
+def _next_batch(row: Contract, volume, amount) -> tuple[str, str, str]:
     """ "Add next batch": the form pre-filled with the last milestone's volume or amount."""
-    volume, amount = row.last_volume, row.last_amount
     query, words = {}, ""
     if row.payment_type in UNITS and volume:
         query = {"volume": format(volume.normalize(), "f")}

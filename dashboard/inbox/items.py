@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 
 from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import UNITS
-from dashboard.templatetags.dashboard import number
+from dashboard.templatetags.dashboard import ago, datetime_attr, number, until, when
 
 NOT_FUNDED, FUNDED = "NOT_FUNDED", "ACTIVE_FUNDED"
 OPEN_STATUSES = (NOT_FUNDED, FUNDED)
@@ -37,6 +37,24 @@ class Item:
     approval_url: str = ""
     mailto: str = ""
     detail: str = ""  # technical detail, shown behind a disclosure
+    # What the page shows, worked out once in Python (`shown`), not per item in the template.
+    contract_url: str = ""
+    blocked: object = None  # the setup Problem that blocks the action, if one does
+    since_attr: str = ""
+    since_title: str = ""
+    since_ago: str = ""
+    expires_in: str = ""
+
+    def shown(self, blocks) -> Item:
+        """The item, with its links, times and blocked action ready for the page."""
+        self.contract_url = url("contract_detail", self.contract_id) if self.contract_id else ""
+        self.blocked = blocks.for_url(self.action_url) if self.action_url else None
+        if self.since:
+            self.since_attr, self.since_title = datetime_attr(self.since), when(self.since)
+            self.since_ago = ago(self.since)
+        if self.expires_at:
+            self.expires_in = until(self.expires_at)
+        return self
 
 
 @dataclass

@@ -12,13 +12,13 @@ which a contract's row does not see.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db.models import Case, ExpressionWrapper, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from dashboard import opentrain
-from dashboard.inbox import GROUPS
 from dashboard.inbox.items import FUNDED, NOT_FUNDED, OPEN_STATUSES, UNFUNDED_GRACE
 from dashboard.opentrain.vocabulary import UNITS
 
@@ -33,7 +33,6 @@ BADGES = {
     "not_funded": "Unfunded over a day",
     "over_committed": "Over-committed",
 }
-assert set(BADGES) <= set(GROUPS), "every badge is one of the inbox's groups"
 BITS = {kind: 1 << (len(BADGES) - 1 - i) for i, kind in enumerate(BADGES)}
 TIMED = ("overdue", "not_funded")  # compared with now when read
 
@@ -135,3 +134,69 @@ def with_attention(rows, now=None):
 def badges(score: int) -> list[tuple[str, str]]:
     """(kind, words) of each reason in a score, most urgent first."""
     return [(kind, words) for kind, words in BADGES.items() if score & BITS[kind]]
+
+
+# An item open since always: before any date OpenTrain can send.
+ALWAYS = datetime(2000, 1, 1, tzinfo=UTC)
+LAST = "~"  # sorts after any date written by _when(): no date comes last
+
+
+def items(contract: opentrain.Contract) -> list[dict]:
+    """The inbox items one contract's answer makes (`InboxItem` rows, without their account and
+    contract): its budget depleted or low, work to review, milestones overdue or unfunded for a
+    day (each from and until when the clock makes it so), nothing funded, over-committed. Only an
+    active contract has any; each milestone is in one group at most, the most urgent."""
+    if not contract.is_active:
+        return []
+    budget = contract.budget
+    state = budget.state if budget else ""
+    found = []
+
+    def add(kind, ref, **fields):
+        found.append({"kind": kind, "key": f"{kind}:{ref}", "starts_at": ALWAYS, **fields})
+
+    title = contract.title[:500]
+    if state in ("DEPLETED", "LOW"):
+        last = _last_milestone(contract.milestones)
+        add(
+            "depleted" if state == "DEPLETED" else "low",
+            contract.id,
+            position=title,
+            amount_usd=last.amount_usd if last else None,
+            volume=last.volume if last else None,
+        )
+    for milestone in contract.milestones:
+        due = opentrain.parse_timestamp(milestone.due_date)
+        created = opentrain.parse_timestamp(milestone.created_at)
+        about = {
+            "milestone_ref": milestone.id[:200],
+            "milestone_label": f"#{milestone.number} {milestone.name[:500]}",
+            "milestone_status": milestone.status[:40],
+            "marked": milestone.needs_review,
+            "amount_usd": milestone.amount_usd,
+            "position": f"{_when(due)}|{_when(created)}",
+        }
+        if milestone.status == FUNDED and (milestone.needs_review or state == "DEPLETED"):
+            add("review", milestone.id, **about)
+            continue
+        if milestone.status in OPEN_STATUSES and due is not None:
+            add("overdue", milestone.id, **about, starts_at=due, since=due)
+        if milestone.status == NOT_FUNDED and created is not None:
+            starts = created + UNFUNDED_GRACE
+            add("not_funded", milestone.id, **about, starts_at=starts, ends_at=due, since=created)
+    if not any(m.status in OPEN_STATUSES for m in contract.milestones):
+        add("no_funded", contract.id, position=title)
+    if _over_committed(contract):
+        committed = sum((m.amount_usd for m in contract.milestones if m.amount_usd), Decimal(0))
+        add("over_committed", contract.id, position=title, amount_usd=committed)
+    return found
+
+
+def _last_milestone(milestones):
+    """The last milestone not cancelled or refunded (the next batch copies it)."""
+    kept = [m for m in milestones if m.status not in ("CANCELLED", "REFUNDED")]
+    return max(kept, key=lambda m: m.number if m.number is not None else -1, default=None)
+
+
+def _when(moment) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") if moment else LAST

@@ -234,6 +234,43 @@ class BudgetSnapshot(models.Model):
         return f"{self.state} {self.consumed_volume} at {self.observed_at:%Y-%m-%d %H:%M}"
 
 
+class InboxItem(models.Model):
+    """One thing a contract's answer says needs the PM (an inbox group's item), written with the
+    contract (`mirror/attention.py`, `items`). An item that starts or ends with time passing (a due
+    date, a day unfunded) carries when, so the inbox reads what is open now with one indexed query
+    and no per-contract work. The items of the dashboard's own approvals are not here."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="inbox_items")
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="inbox_items")
+    kind = models.CharField(max_length=20)
+    key = models.CharField(max_length=250, help_text="What snoozing it stores: kind:ID.")
+    starts_at = models.DateTimeField(help_text="Open from (long ago for most).")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Open until, if it ends.")
+    position = models.CharField(max_length=500, blank=True, help_text="Order within its group.")
+    # A milestone's item: which, as the page names it, and what it is at.
+    milestone_ref = models.CharField(max_length=200, blank=True, help_text="OpenTrain's ID.")
+    milestone_label = models.CharField(max_length=520, blank=True)
+    milestone_status = models.CharField(max_length=40, blank=True)
+    marked = models.BooleanField(default=False, help_text="Marked for review.")
+    since = models.DateTimeField(null=True, blank=True, help_text="Due, or created.")
+    # At stake: the milestone's amount, the milestones' total (over-committed), or the last
+    # milestone's amount and volume (a budget's next batch).
+    amount_usd = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    volume = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        # Everything the inbox's count and order read, so they read this index and not the rows.
+        indexes = [
+            models.Index(
+                fields=["account", "starts_at", "ends_at", "kind", "position", "key"],
+                name="mirror_inbox_open",
+            ),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
 class PendingPayment(models.Model):
     """An invoice waiting on the account (GET /payments/pending), replaced on every read."""
 

@@ -18,6 +18,7 @@ from dashboard.mirror.models import (
     Account,
     BudgetSnapshot,
     Contract,
+    InboxItem,
     Milestone,
     PendingPayment,
 )
@@ -113,6 +114,7 @@ def save_contracts(account: Account, contracts: list[opentrain.Contract]) -> int
         )
         changed = [(pks[contract.id], contract, before) for contract, before in changed]
         _save_milestones(changed)
+        _save_inbox_items(account, changed)
         _observe_budgets(changed, now)
     return len(changed)
 
@@ -151,6 +153,48 @@ def _save_milestones(changed: list[tuple]) -> None:
     if gone:
         Milestone.objects.filter(pk__in=gone).delete()
     _upsert(Milestone, list(wanted.values()), conflict=["contract_id", "milestone_id"])
+
+
+# Every column of an inbox item, in one order for the upsert, with what a contract's item omits.
+ITEM_DEFAULTS = {
+    "ends_at": None,
+    "position": "",
+    "milestone_ref": "",
+    "milestone_label": "",
+    "milestone_status": "",
+    "marked": False,
+    "since": None,
+    "amount_usd": None,
+    "volume": None,
+}
+
+
+def _save_inbox_items(account: Account, changed: list[tuple]) -> None:
+    """The inbox items of these contracts, written anew (`attention.items`)."""
+    InboxItem.objects.filter(contract__in=[pk for pk, _, _ in changed]).delete()
+    _upsert(
+        InboxItem,
+        [row for pk, contract, _ in changed for row in inbox_item_rows(account.pk, pk, contract)],
+    )
+
+
+def inbox_item_rows(account_pk: int, contract_pk: int, contract: opentrain.Contract) -> list:
+    """One contract's `InboxItem` rows, as column values, every row with every column in one
+    order (what the upsert needs)."""
+    rows = []
+    for item in attention.items(contract):
+        fields = {name: item.get(name, default) for name, default in ITEM_DEFAULTS.items()}
+        rows.append(
+            {
+                "account_id": account_pk,
+                "contract_id": contract_pk,
+                "kind": item["kind"],
+                "key": item["key"][:250],
+                "starts_at": item["starts_at"],
+                **fields,
+            }
+        )
+    return rows
 
 
 def _observe_budgets(changed: list[tuple], now) -> None:

@@ -17,9 +17,8 @@ def inbox_page(request):
         template_name += "#inbox"
     context = {
         "mirror": account,
-        "groups": inbox.groups(account, request.user, expand=request.GET.get("all", "")),
-        "setup": inbox.setup_items(account),
         "checks": inbox.CHECKS,
+        **inbox.page(account, request.user, expand=request.GET.get("all", "")),
     }
     return render(request, template_name, context)
 
