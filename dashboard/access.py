@@ -158,9 +158,12 @@ class Blocks:
     def __init__(self, access: dict | None):
         self._access = access or {}
         self._cache: dict[str, Problem | None] = {}
+        self._problems = stored_problems(self._access)
 
     def for_url(self, url: str) -> Problem | None:
         """What blocks the write a dashboard link starts, if anything."""
+        if not self._problems:
+            return None  # nothing to find: no need to know which write the link starts
         action = action_of(url)
         return getattr(self, action) if action else None
 

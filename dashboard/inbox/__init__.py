@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, Window
@@ -216,10 +217,15 @@ def _mirrored(account, hidden: set[str], asked_for: set[str], now, limit, expand
         pk: (kind, total, place)
         for pk, kind, total, place in places.values_list("pk", "kind", "total", "place")
     }
-    rows = InboxItem.objects.filter(pk__in=places).select_related("contract")
-    by_kind: dict[str, list[InboxItem]] = {}
+    # Plain values, not model instances: a third of the cost for the 50 rows a page shows.
+    rows = InboxItem.objects.filter(pk__in=places).values(*ITEM_COLUMNS, *CONTRACT_COLUMNS)
+    by_kind: dict[str, list[SimpleNamespace]] = {}
     totals = {}
-    for row in sorted(rows.only(*SHOWN), key=lambda row: places[row.pk]):
+    for values in sorted(rows, key=lambda values: places[values["pk"]]):
+        row = SimpleNamespace(**{name: values[name] for name in ITEM_COLUMNS})
+        row.contract = SimpleNamespace(
+            **{name.removeprefix("contract__"): values[name] for name in CONTRACT_COLUMNS}
+        )
         by_kind.setdefault(row.kind, []).append(row)
         totals[row.kind] = places[row.pk][1]
     made = budgets.budget_items(
@@ -236,9 +242,11 @@ def _mirrored(account, hidden: set[str], asked_for: set[str], now, limit, expand
 
 
 # What the items show: the item's columns and these of its contract.
-SHOWN = [field.name for field in InboxItem._meta.concrete_fields] + [
+ITEM_COLUMNS = ["pk", *(field.attname for field in InboxItem._meta.concrete_fields[1:])]
+CONTRACT_COLUMNS = [
     f"contract__{name}"
     for name in (
+        "pk",
         "contract_id",
         "title",
         "payment_type",
@@ -251,7 +259,7 @@ SHOWN = [field.name for field in InboxItem._meta.concrete_fields] + [
 ]
 
 
-def _milestone_item(row: InboxItem) -> Item:
+def _milestone_item(row: SimpleNamespace) -> Item:
     contract, kind = row.contract, row.kind
     query = {"contract": contract.contract_id}
     fund = url("milestone_fund", row.milestone_ref, query=query)
@@ -283,7 +291,7 @@ def _milestone_item(row: InboxItem) -> Item:
     return item
 
 
-def _no_funded_item(row: InboxItem) -> Item:
+def _no_funded_item(row: SimpleNamespace) -> Item:
     contract = row.contract
     return Item(
         key=row.key,
@@ -301,7 +309,7 @@ def _no_funded_item(row: InboxItem) -> Item:
     )
 
 
-def _over_committed_item(row: InboxItem) -> Item:
+def _over_committed_item(row: SimpleNamespace) -> Item:
     contract = row.contract
     committed, estimate = row.amount_usd or Decimal(0), contract.estimated_total_usd or Decimal(0)
     return Item(

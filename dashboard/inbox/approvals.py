@@ -96,14 +96,18 @@ def ask_again_items(account, approvals: list[Approval], now) -> list[Item]:
 
 
 def payment_items(account, asked_for: set[str]) -> list[Item]:
-    payments = account.pending_payments.exclude(milestone_id__in=asked_for)
+    payments = list(
+        account.pending_payments.exclude(milestone_id__in=asked_for).order_by("upstream_created_at")
+    )
+    if not payments:
+        return []
     contracts = dict(
         Milestone.objects.filter(
             contract__account=account, milestone_id__in=[p.milestone_id for p in payments]
         ).values_list("milestone_id", "contract__contract_id")
     )
     items = []
-    for payment in payments.order_by("upstream_created_at"):
+    for payment in payments:
         contract_id = contracts.get(payment.milestone_id, "")
         funding = payment.status == "PENDING_FUNDING"
         items.append(

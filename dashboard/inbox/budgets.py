@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from dashboard.forms import milestone_cost
-from dashboard.mirror.models import BudgetSnapshot, Contract, InboxItem
+from dashboard.mirror.models import BudgetSnapshot, Contract
 from dashboard.opentrain.vocabulary import UNITS
 from dashboard.templatetags.dashboard import money
 
@@ -16,14 +16,14 @@ from .items import PACE_WINDOW, Item, url, volume_words
 BUDGET_KINDS = {"depleted": "DEPLETED", "low": "LOW"}
 
 
-def budget_items(rows: list[InboxItem], now) -> dict[int, Item]:
+def budget_items(rows: list, now) -> dict[int, Item]:
     """Depleted and low budgets' items (`InboxItem` rows, each with its contract), by row ID, with
     forecasts from one read of their budget history."""
     histories = _histories([row.contract for row in rows])
     return {row.pk: _item(row, now, histories.get(row.contract.pk, [])) for row in rows}
 
 
-def _item(row: InboxItem, now, history: list[BudgetSnapshot]) -> Item:
+def _item(row, now, history: list[BudgetSnapshot]) -> Item:
     contract = row.contract
     depleted = row.kind == "depleted"
     item = Item(

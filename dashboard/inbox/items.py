@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
-
 from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import UNITS
+from dashboard.paths import path_for
 from dashboard.templatetags.dashboard import ago, datetime_attr, number, until, when
 
 NOT_FUNDED, FUNDED = "NOT_FUNDED", "ACTIVE_FUNDED"
@@ -101,11 +100,10 @@ def is_waiting(approval: Approval, now) -> bool:
     return approval.is_pending and not_expired
 
 
-def url(name: str, *args, query: dict | None = None) -> str:
-    """A dashboard URL; "" when an ID from OpenTrain cannot be a path segment."""
-    try:
-        url = reverse(name, args=args)
-    except NoReverseMatch:
+def url(name: str, object_id: str, query: dict | None = None) -> str:
+    """The dashboard URL of an object; "" when an ID from OpenTrain cannot be a path segment."""
+    url = path_for(name, object_id)
+    if url is None:
         return ""
     return f"{url}?{urlencode(query)}" if query else url
 

@@ -11,11 +11,18 @@ from dashboard.opentrain.problems import Problem, explain
 
 
 def account_for_request(request) -> Account | None:
-    """The mirror of the request's OpenTrain account; None when the worker never saw it."""
+    """The mirror of the request's OpenTrain account; None when the worker never saw it. Read
+    once per GET (the view, the navigation's count and the blocked buttons all ask); a POST reads
+    it afresh each time, as its own writes may have changed it."""
+    if request.method == "GET" and hasattr(request, "mirror_account"):
+        return request.mirror_account
     token = services.token_for(request)
-    if not token:
-        return None
-    return Account.objects.filter(fingerprint=services.token_fingerprint(token)).first()
+    account = None
+    if token:
+        account = Account.objects.filter(fingerprint=services.token_fingerprint(token)).first()
+    if request.method == "GET":
+        request.mirror_account = account
+    return account
 
 
 def contract(account: Account | None, contract_id: str) -> opentrain.Contract | None:

@@ -18,6 +18,7 @@ def inbox_page(request):
     context = {
         "mirror": account,
         "checks": inbox.CHECKS,
+        "editor": request.user.has_perm("dashboard.make_changes"),
         **inbox.page(account, request.user, expand=request.GET.get("all", "")),
     }
     return render(request, template_name, context)
