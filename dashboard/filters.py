@@ -7,7 +7,6 @@ from django import forms
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import F
 
-from dashboard.mirror.attention import needs_attention, with_attention
 from dashboard.opentrain.vocabulary import CONTRACT_STATUSES, PAYMENT_TYPES
 
 STATUS_CHOICES = [("all", "All"), *CONTRACT_STATUSES.items()]
@@ -31,7 +30,7 @@ SORTS = {
 DEFAULT_SORT = "newest"
 SORTED_BY = {
     "created": "upstream_created_at",
-    "attention": "attention",
+    "attention": "attention_score",
     "budget": "remaining_usd",
     "activity": "last_activity_at",
     "title": "title",
@@ -54,6 +53,7 @@ LIST_COLUMNS = (
     "last_activity_at",
     "milestone_count",
     "latest_milestone_status",
+    "attention_score",
 )
 
 
@@ -96,19 +96,20 @@ class ContractFilterForm(forms.Form):
 
 
 def apply(rows, *, status: str, payment_type: str, attention: bool, q: str, sort: str):
-    """The mirror's contracts (a queryset) narrowed to the filters and sorted, in SQL, with each
-    row's attention score (`attention`) as of now."""
+    """The mirror's contracts (a queryset) narrowed to the filters and sorted, in SQL (the
+    attention scores brought up to now first: `attention.refresh`)."""
     if status != "all":
         rows = rows.filter(status=status)
     if payment_type:
         rows = rows.filter(payment_type=payment_type)
     if attention:
-        rows = rows.filter(needs_attention())
+        rows = rows.filter(attention_score__gt=0)
     if q:
         # `search_text` is stored case-folded: fold the needle the same way.
         rows = rows.filter(search_text__contains=q.casefold())
     _, column, direction = SORTS[sort]
-    return with_attention(rows).order_by(_order(column, direction), _order("created"), "pk")
+    # Ties go by ID, in the same direction: one index then serves the whole order.
+    return rows.order_by(_order(column, direction), "-pk" if direction == "descending" else "pk")
 
 
 def _order(column: str, direction: str = "descending"):
@@ -128,7 +129,7 @@ def page_rows(rows, page_size: int, number):
     attention score's among them), then those rows' list columns."""
     page = ListPaginator(rows.values_list("pk", flat=True), page_size).get_page(number)
     ids = list(page.object_list)
-    found = with_attention(rows.model.objects.filter(pk__in=ids)).only(*LIST_COLUMNS).in_bulk()
+    found = rows.model.objects.filter(pk__in=ids).only(*LIST_COLUMNS).in_bulk()
     page.object_list = [found[pk] for pk in ids]
     return page
 

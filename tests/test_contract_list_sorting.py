@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from dashboard import filters
+from dashboard.mirror import attention
 from dashboard.mirror.models import Contract as MirrorContract
 from sandbox.models import Contract
 from tests.mirror_helpers import sync_account
@@ -87,6 +88,28 @@ def test_a_milestone_created_today_is_not_yet_a_reason(pm):
     contract.milestones.create(number=1, name="Prompts", description="Prompts.", amount_usd=450)
     _touch(contract)
     assert badges(rows(listing(pm))["ctr_owner_fixed_450"]) == []
+
+
+def test_a_reason_that_starts_with_time_shows_once_its_moment_passes_without_a_sync(pm):
+    contract = _owner().get(id="ctr_owner_fixed_450")
+    contract.milestones.create(
+        number=1,
+        name="Prompts",
+        description="Prompts.",
+        amount_usd=450,
+        created_at=timezone.now() - timedelta(hours=1),
+        due_date=(timezone.now() + timedelta(days=1)).date(),
+    )
+    _touch(contract)
+    assert badges(rows(listing(pm))["ctr_owner_fixed_450"]) == []
+
+    # Three days on (the list's own refresh does this with the clock): overdue, no sync between.
+    mirrored = MirrorContract.objects.filter(contract_id="ctr_owner_fixed_450")
+    assert attention.refresh(mirrored, now=timezone.now() + timedelta(days=3)) == 1
+    assert attention.refresh(mirrored, now=timezone.now() + timedelta(days=3)) == 0
+
+    assert badges(rows(listing(pm))["ctr_owner_fixed_450"]) == ["Overdue"]
+    assert "ctr_owner_fixed_450" in rows(listing(pm, attention="1"))
 
 
 def test_a_contract_whose_milestones_exceed_its_estimate_is_over_committed(pm):

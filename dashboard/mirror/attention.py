@@ -1,9 +1,10 @@
 """Which contracts need the PM, per contract, for the contracts list. No HTTP here.
 
-The reasons are the inbox's groups (dashboard/inbox) seen per contract. What does not depend on
-the clock is worked out when a contract is written (`columns`); the two reasons that start with
-time passing (a due date passed, a milestone left unfunded for a day) are stored as timestamps
-and compared with now in SQL when the list is read (`needs_attention`, `with_attention`).
+The reasons are the inbox's groups (dashboard/inbox) seen per contract. They are worked out when a
+contract is written (`columns`), as a score the list sorts and filters by with an index. Two
+reasons start or end with time passing (a due date passed, a milestone left unfunded for a day):
+their moments are stored too, with the next moment the score changes (`attention_next_at`), and
+the list brings the few scores whose moment has come up to date before it reads (`refresh`).
 
 Like the inbox, only active contracts need attention. Unlike it, a milestone whose approval the
 dashboard is waiting on still counts here: those approvals live in the dashboard's own tables,
@@ -15,11 +16,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db.models import Case, ExpressionWrapper, F, IntegerField, Q, Value, When
+from django.db import transaction
 from django.utils import timezone
 
 from dashboard import opentrain
 from dashboard.inbox.items import FUNDED, NOT_FUNDED, OPEN_STATUSES, UNFUNDED_GRACE
+from dashboard.mirror.models import NEVER
 from dashboard.opentrain.vocabulary import UNITS
 
 # Each reason's badge, most urgent first (the inbox's order). Its bit is its weight: a contract
@@ -34,13 +36,12 @@ BADGES = {
     "over_committed": "Over-committed",
 }
 BITS = {kind: 1 << (len(BADGES) - 1 - i) for i, kind in enumerate(BADGES)}
-TIMED = ("overdue", "not_funded")  # compared with now when read
 
 
 def columns(contract: opentrain.Contract) -> dict:
     """The attention columns of one contract, from OpenTrain's detail answer."""
     values = {"attention_flags": 0, "overdue_at": None, "unfunded_since": None}
-    values["unfunded_due_at"] = None
+    values |= {"unfunded_due_at": None, "attention_score": 0, "attention_next_at": NEVER}
     if not contract.is_active:
         return values
     budget = contract.budget
@@ -64,6 +65,13 @@ def columns(contract: opentrain.Contract) -> dict:
     ]
     values["overdue_at"] = min(filter(None, due), default=None)
     values["unfunded_since"], values["unfunded_due_at"] = _unfunded(milestones)
+    values["attention_score"], values["attention_next_at"] = score_now(
+        values["attention_flags"],
+        values["overdue_at"],
+        values["unfunded_since"],
+        values["unfunded_due_at"],
+        timezone.now(),
+    )
     return values
 
 
@@ -107,28 +115,49 @@ def remaining_usd(contract: opentrain.Contract) -> Decimal | None:
     )
 
 
-def _timed(now) -> dict[str, Q]:
-    return {
-        "overdue": Q(overdue_at__lt=now),
-        "not_funded": Q(unfunded_since__lt=now - UNFUNDED_GRACE)
-        & (Q(unfunded_due_at=None) | Q(unfunded_due_at__gte=now)),
-    }
+def score_now(flags: int, overdue_at, unfunded_since, unfunded_due_at, now) -> tuple:
+    """(score, next change): the stored reasons plus those the clock has started by `now`, and
+    the next moment the clock changes them (NEVER when it does not)."""
+    score, moments = flags, []
+    if overdue_at is not None:
+        if overdue_at < now:
+            score |= BITS["overdue"]
+        else:
+            moments.append(overdue_at)
+    if unfunded_since is not None:
+        starts = unfunded_since + UNFUNDED_GRACE
+        ends = unfunded_due_at
+        moments += [moment for moment in (starts, ends) if moment is not None and moment >= now]
+        if starts < now and (ends is None or ends >= now):
+            score |= BITS["not_funded"]
+    return score, min(moments, default=NEVER)
 
 
-def needs_attention(now=None) -> Q:
-    """Contracts with any reason, now."""
-    q = Q(attention_flags__gt=0)
-    for condition in _timed(now or timezone.now()).values():
-        q |= condition
-    return q
-
-
-def with_attention(rows, now=None):
-    """The rows with `attention`, their score now: the stored flags plus the timed reasons."""
-    score = F("attention_flags")
-    for kind, condition in _timed(now or timezone.now()).items():
-        score += Case(When(condition, then=Value(BITS[kind])), default=Value(0))
-    return rows.annotate(attention=ExpressionWrapper(score, output_field=IntegerField()))
+def refresh(rows, now=None) -> int:
+    """Brings the stored score of these contracts (a queryset) up to `now` where the clock changed
+    it since (a due date passed, a milestone became a day old). Usually none, a few at most: one
+    indexed query finds that out. Returns how many were brought up to date."""
+    now = now or timezone.now()
+    stale = rows.filter(attention_next_at__lt=now)
+    if not stale.exists():
+        return 0
+    # Read and written in one transaction: a contract the worker rewrites meanwhile keeps the
+    # score it was written with (SQLite's IMMEDIATE transactions and, on PostgreSQL, the row
+    # locks keep the two apart).
+    with transaction.atomic():
+        found = list(
+            stale.select_for_update().only(
+                "pk", "attention_flags", "overdue_at", "unfunded_since", "unfunded_due_at"
+            )
+        )
+        for row in found:
+            row.attention_score, row.attention_next_at = score_now(
+                row.attention_flags, row.overdue_at, row.unfunded_since, row.unfunded_due_at, now
+            )
+        rows.model.objects.bulk_update(
+            found, ["attention_score", "attention_next_at"], batch_size=500
+        )
+    return len(found)
 
 
 def badges(score: int) -> list[tuple[str, str]]:

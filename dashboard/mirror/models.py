@@ -6,7 +6,7 @@ nothing. An account is named by its token's fingerprint; the token itself is nev
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -14,6 +14,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from dashboard import opentrain
+
+# A moment the clock never reaches: a score that time alone does not change.
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class Account(models.Model):
@@ -136,6 +139,12 @@ class Contract(models.Model):
         null=True, blank=True, help_text="Creation of a milestone not funded (attention.py)."
     )
     unfunded_due_at = models.DateTimeField(null=True, blank=True, help_text="And its due date.")
+    attention_score = models.PositiveSmallIntegerField(
+        default=0, help_text="Every reason as bits, as of its last refresh (attention.py)."
+    )
+    attention_next_at = models.DateTimeField(
+        default=NEVER, help_text="When the clock next changes the score."
+    )
     data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
     synced_at = models.DateTimeField(auto_now=True)
 
@@ -145,27 +154,27 @@ class Contract(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "contract_id"], name="mirror_contract_once")
         ]
+        # Each sort of the list: its column, then the ID (the tie-breaker), read from the index
+        # forwards or backwards (PostgreSQL's descending, NULLS LAST twins: migrations 0002, 0005).
         indexes = [
-            models.Index(fields=["account", "-upstream_created_at"], name="mirror_contract_newest"),
+            models.Index(
+                fields=["account", "upstream_created_at", "id"], name="mirror_contract_newest"
+            ),
             models.Index(fields=["account", "status"], name="mirror_contract_status"),
             models.Index(fields=["account", "payment_type"], name="mirror_contract_model"),
-            models.Index(fields=["account", "title"], name="mirror_contract_title"),
-            models.Index(fields=["account", "rate_usd"], name="mirror_contract_rate"),
-            models.Index(fields=["account", "remaining_usd"], name="mirror_contract_remaining"),
-            models.Index(fields=["account", "last_activity_at"], name="mirror_contract_activity"),
-            # Covers the attention score and the ID: sorting by it reads this index, not the rows.
+            models.Index(fields=["account", "title", "id"], name="mirror_contract_title"),
+            models.Index(fields=["account", "rate_usd", "id"], name="mirror_contract_rate"),
             models.Index(
-                fields=[
-                    "account",
-                    "attention_flags",
-                    "overdue_at",
-                    "unfunded_since",
-                    "unfunded_due_at",
-                    "upstream_created_at",
-                    "id",
-                ],
-                name="mirror_contract_attention",
+                fields=["account", "remaining_usd", "id"], name="mirror_contract_remaining"
             ),
+            models.Index(
+                fields=["account", "last_activity_at", "id"], name="mirror_contract_activity"
+            ),
+            models.Index(
+                fields=["account", "attention_score", "id"], name="mirror_contract_attention"
+            ),
+            # The refresh's look for scores whose moment has come (attention.py).
+            models.Index(fields=["account", "attention_next_at"], name="mirror_contract_next"),
             # The inbox's depleted and low budgets, counted from the index alone.
             models.Index(
                 fields=["account", "status", "budget_state"], name="mirror_contract_budget"

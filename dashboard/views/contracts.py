@@ -26,7 +26,9 @@ def contract_list(request):
     form = filters.ContractFilterForm(request.GET)
     chosen = form.values()
     account = account_for_request(request)
-    rows = filters.apply(Contract.objects.for_account(account), **chosen)
+    contracts = Contract.objects.for_account(account)
+    attention.refresh(contracts)
+    rows = filters.apply(contracts, **chosen)
     page = filters.page_rows(rows, filters.PAGE_SIZE, request.GET.get("page"))
     editor = request.user.has_perm("dashboard.make_changes")
 
@@ -93,7 +95,7 @@ def _rows(contracts, editor: bool) -> list[dict]:
                 "left": None
                 if contract.remaining_usd is None
                 else words.money(contract.remaining_usd),
-                "badges": attention.badges(contract.attention),
+                "badges": attention.badges(contract.attention_score),
                 "activity_attr": words.datetime_attr(contract.last_activity_at),
                 "activity_day": words.day(contract.last_activity_at),
             }
