@@ -47,6 +47,9 @@ def vendor_indexes(apps, schema_editor):
                 f"CREATE INDEX {name} ON mirror_contract "
                 f"(account_id, {column} DESC NULLS LAST, id DESC)"
             )
+        # Every row was just rewritten: fresh statistics, or the planner reads every row for
+        # the list's "any score due for a refresh?" until autovacuum comes by.
+        schema_editor.execute("ANALYZE mirror_contract")
     elif vendor == "sqlite":
         schema_editor.execute(
             "CREATE INDEX IF NOT EXISTS mirror_contract_search "
