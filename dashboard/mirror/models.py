@@ -173,6 +173,12 @@ class Contract(models.Model):
             models.Index(
                 fields=["account", "attention_score", "id"], name="mirror_contract_attention"
             ),
+            # "Needs attention", newest first: the few contracts with a score, in order.
+            models.Index(
+                fields=["account", "upstream_created_at", "id"],
+                condition=models.Q(attention_score__gt=0),
+                name="mirror_contract_needing",
+            ),
             # The refresh's look for scores whose moment has come (attention.py).
             models.Index(fields=["account", "attention_next_at"], name="mirror_contract_next"),
             # The inbox's depleted and low budgets, counted from the index alone.

@@ -145,6 +145,14 @@ class Migration(migrations.Migration):
                 fields=["account", "attention_next_at"], name="mirror_contract_next"
             ),
         ),
+        migrations.AddIndex(
+            model_name="contract",
+            index=models.Index(
+                condition=models.Q(("attention_score__gt", 0)),
+                fields=["account", "upstream_created_at", "id"],
+                name="mirror_contract_needing",
+            ),
+        ),
         migrations.RunPython(fill_scores, migrations.RunPython.noop),
         migrations.RunPython(vendor_indexes, drop_vendor_indexes),
     ]
