@@ -137,7 +137,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "dashboard.auth_backends.ModelBackendOneQuery",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
