@@ -7,7 +7,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+from dashboard.auth_backends import ModelBackendOneQuery
+
+# The backend a password sign-in goes through (settings.AUTHENTICATION_BACKENDS).
+MODEL_BACKEND = f"{ModelBackendOneQuery.__module__}.{ModelBackendOneQuery.__qualname__}"
 
 
 class Command(BaseCommand):
