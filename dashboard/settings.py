@@ -169,6 +169,7 @@ if not DATABASES["default"].get("ENGINE", "").startswith("django.db.backends."):
         "Environment variable DATABASE_URL names an unknown database: use sqlite:///path or "
         "postgres://user:password@host:5432/name."
     )
+# Connections kept a minute (SQLite too: opening one and setting it up cost 0.75 ms a request).
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -179,7 +180,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault(
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 CACHES = {"default": _read("CACHE_URL", env.cache_url, default="locmemcache://")}
 # django-environ maps redis:// to django-redis whenever that package happens to be installed; the
