@@ -37,8 +37,8 @@ NULLS_LAST = {
 
 def vendor_indexes(apps, schema_editor):
     """On PostgreSQL, the descending twins; on SQLite, the search's own narrow index: a substring
-    search reads every row, and this index is a fraction of the table (PostgreSQL has 0002's
-    trigram index)."""
+    search reads every row, and this index (with the two filters a search is often combined with)
+    is a fraction of the table (PostgreSQL has 0002's trigram index)."""
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         for name, column in NULLS_LAST.items():
@@ -53,7 +53,7 @@ def vendor_indexes(apps, schema_editor):
     elif vendor == "sqlite":
         schema_editor.execute(
             "CREATE INDEX IF NOT EXISTS mirror_contract_search "
-            "ON mirror_contract (account_id, search_text)"
+            "ON mirror_contract (account_id, payment_type, status, search_text)"
         )
 
 
