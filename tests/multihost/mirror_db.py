@@ -3,6 +3,7 @@ earlier run (tests/multihost/services.sh keeps it) holds accounts synced long ag
 would rightly call stale."""
 
 MIRROR_TABLES = (
+    "mirror_inboxitem",
     "mirror_budgetsnapshot",
     "mirror_milestone",
     "mirror_pendingpayment",
