@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,30 +24,20 @@ from bench_pages import (
     PAGES,
     PASSWORD,
     USERNAME,
-    database_url,
     drop_schema,
-    production_env,
+    filled_mirror,
 )
 from bench_report import fmt_ms, median, p95
 from bench_sync import capture_sandbox
 from pm_client import sign_in
-from servers import ROOT, Server, free_port, manage
+from servers import Server
 
 LIST_PAGES = [(label, path) for label, path in PAGES if label.startswith("List")]
 
 
 def bench_list(kind: str, n: int, tmp: Path, capture: Path, pg_url: str, rounds: int) -> list:
-    port = free_port()
-    schema = f"bench_list_{n}_{os.getpid()}"
-    env = production_env(database_url(kind, tmp, schema, pg_url), "http://127.0.0.1:9/", port)
-    manage(env, "migrate", "--noinput")
-    manage(env, "make_editors", USERNAME, "--password", PASSWORD)
-    subprocess.run(  # noqa: S603 (our own script)
-        [sys.executable, "scripts/bench_fill.py", str(capture), str(n)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
+    env, schema, _ = filled_mirror(
+        "bench_list", kind, n, tmp, capture, "http://127.0.0.1:9/", pg_url
     )
     server = Server.start(env, tmp / f"web-{kind}-{n}.log")
     try:

@@ -92,12 +92,13 @@ def gunicorn_worker(server: Server) -> int:
     return int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
 
 
-def bench_pages(
-    kind: str, n: int, tmp: Path, capture: Path, upstream_url: str, pg_url: str, rounds: int
-) -> dict:
-    port = free_port()
-    schema = f"bench_pages_{n}_{os.getpid()}"  # two benchmarks at once never share one
-    env = production_env(database_url(kind, tmp, schema, pg_url), upstream_url, port)
+def filled_mirror(
+    name: str, kind: str, n: int, tmp: Path, capture: Path, upstream_url: str, pg_url: str
+) -> tuple[dict, str, float]:
+    """A database of the benchmark's own, migrated, with the bench editor and N contracts
+    (`bench_fill.py`): the dashboard's environment for it, its schema, and the fill's seconds."""
+    schema = f"{name}_{n}_{os.getpid()}"  # two benchmarks at once never share one
+    env = production_env(database_url(kind, tmp, schema, pg_url), upstream_url, free_port())
     manage(env, "migrate", "--noinput")
     manage(env, "make_editors", USERNAME, "--password", PASSWORD)
     started = time.perf_counter()
@@ -108,7 +109,13 @@ def bench_pages(
         check=True,
         capture_output=True,
     )
-    fill_s = time.perf_counter() - started
+    return env, schema, time.perf_counter() - started
+
+
+def bench_pages(
+    kind: str, n: int, tmp: Path, capture: Path, upstream_url: str, pg_url: str, rounds: int
+) -> dict:
+    env, schema, fill_s = filled_mirror("bench_pages", kind, n, tmp, capture, upstream_url, pg_url)
     server = Server.start(env, tmp / f"web-{kind}-{n}.log")
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "sync_worker"],

@@ -92,9 +92,8 @@ def page(account: Account | None, user, *, now=None, expand: str = "") -> dict:
     hidden = Snooze.hidden_keys(user)
     expand = expand if expand in GROUPS else ""
     found = collect(account, hidden, now=now, limit=GROUP_LIMIT, expand=expand)
-    blocks = access.blocks_for(account)
     groups = [
-        Group(kind, title, [item.shown(blocks) for item in found[kind].items], found[kind].total)
+        Group(kind, title, found[kind].items, found[kind].total)
         for kind, title in GROUPS.items()
         if found.get(kind) and found[kind].total
     ]

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import UNITS
 from dashboard.paths import path_for
-from dashboard.templatetags.dashboard import ago, datetime_attr, number, until, when
+from dashboard.templatetags.dashboard import number
 
 NOT_FUNDED, FUNDED = "NOT_FUNDED", "ACTIVE_FUNDED"
 OPEN_STATUSES = (NOT_FUNDED, FUNDED)
@@ -36,24 +36,6 @@ class Item:
     approval_url: str = ""
     mailto: str = ""
     detail: str = ""  # technical detail, shown behind a disclosure
-    # What the page shows, worked out once in Python (`shown`), not per item in the template.
-    contract_url: str = ""
-    blocked: object = None  # the setup Problem that blocks the action, if one does
-    since_attr: str = ""
-    since_title: str = ""
-    since_ago: str = ""
-    expires_in: str = ""
-
-    def shown(self, blocks) -> Item:
-        """The item, with its links, times and blocked action ready for the page."""
-        self.contract_url = url("contract_detail", self.contract_id) if self.contract_id else ""
-        self.blocked = blocks.for_url(self.action_url) if self.action_url else None
-        if self.since:
-            self.since_attr, self.since_title = datetime_attr(self.since), when(self.since)
-            self.since_ago = ago(self.since)
-        if self.expires_at:
-            self.expires_in = until(self.expires_at)
-        return self
 
 
 @dataclass
@@ -76,23 +58,6 @@ class Found:
         """From items made in Python (the approvals' few): the snoozed left out, then capped."""
         items = [item for item in items if item.key not in hidden]
         return cls(len(items), items if limit is None else items[:limit])
-
-
-def first_rows(rows, limit: int | None) -> tuple[int, list]:
-    """How many rows there are and the first `limit` of them (None: all; 0: only the count), in
-    one query when there are no more than that."""
-    if limit == 0:
-        return rows.count(), []
-    shown = list(rows[:limit])
-    if limit is None or len(shown) < limit:
-        return len(shown), shown
-    return rows.count(), shown
-
-
-def snoozed(hidden: set[str], kind: str) -> set[str]:
-    """The IDs of this kind's items that are snoozed (keys are `kind:ID`)."""
-    prefix = f"{kind}:"
-    return {key.removeprefix(prefix) for key in hidden if key.startswith(prefix)}
 
 
 def is_waiting(approval: Approval, now) -> bool:

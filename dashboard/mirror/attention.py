@@ -168,13 +168,29 @@ def badges(score: int) -> list[tuple[str, str]]:
 # An item open since always: before any date OpenTrain can send.
 ALWAYS = datetime(2000, 1, 1, tzinfo=UTC)
 LAST = "~"  # sorts after any date written by _when(): no date comes last
+# An item's columns, in one order, with what an item that does not say otherwise has.
+ITEM = {
+    "kind": "",
+    "key": "",
+    "starts_at": ALWAYS,
+    "ends_at": None,
+    "position": "",
+    "milestone_ref": "",
+    "milestone_label": "",
+    "milestone_status": "",
+    "marked": False,
+    "since": None,
+    "amount_usd": None,
+    "volume": None,
+}
 
 
 def items(contract: opentrain.Contract) -> list[dict]:
-    """The inbox items one contract's answer makes (`InboxItem` rows, without their account and
-    contract): its budget depleted or low, work to review, milestones overdue or unfunded for a
-    day (each from and until when the clock makes it so), nothing funded, over-committed. Only an
-    active contract has any; each milestone is in one group at most, the most urgent."""
+    """The inbox items one contract's answer makes (`InboxItem` rows without their account and
+    contract, each with every column in the same order): its budget depleted or low, work to
+    review, milestones overdue or unfunded for a day (each from and until when the clock makes it
+    so), nothing funded, over-committed. Only an active contract has any; each milestone is in one
+    group at most, the most urgent."""
     if not contract.is_active:
         return []
     budget = contract.budget
@@ -182,7 +198,7 @@ def items(contract: opentrain.Contract) -> list[dict]:
     found = []
 
     def add(kind, ref, **fields):
-        found.append({"kind": kind, "key": f"{kind}:{ref}", "starts_at": ALWAYS, **fields})
+        found.append({**ITEM, "kind": kind, "key": f"{kind}:{ref}"[:250], **fields})
 
     title = contract.title[:500]
     if state in ("DEPLETED", "LOW"):

@@ -155,20 +155,6 @@ def _save_milestones(changed: list[tuple]) -> None:
     _upsert(Milestone, list(wanted.values()), conflict=["contract_id", "milestone_id"])
 
 
-# Every column of an inbox item, in one order for the upsert, with what a contract's item omits.
-ITEM_DEFAULTS = {
-    "ends_at": None,
-    "position": "",
-    "milestone_ref": "",
-    "milestone_label": "",
-    "milestone_status": "",
-    "marked": False,
-    "since": None,
-    "amount_usd": None,
-    "volume": None,
-}
-
-
 def _save_inbox_items(account: Account, changed: list[tuple]) -> None:
     """The inbox items of these contracts, written anew (`attention.items`)."""
     InboxItem.objects.filter(contract__in=[pk for pk, _, _ in changed]).delete()
@@ -179,22 +165,11 @@ def _save_inbox_items(account: Account, changed: list[tuple]) -> None:
 
 
 def inbox_item_rows(account_pk: int, contract_pk: int, contract: opentrain.Contract) -> list:
-    """One contract's `InboxItem` rows, as column values, every row with every column in one
-    order (what the upsert needs)."""
-    rows = []
-    for item in attention.items(contract):
-        fields = {name: item.get(name, default) for name, default in ITEM_DEFAULTS.items()}
-        rows.append(
-            {
-                "account_id": account_pk,
-                "contract_id": contract_pk,
-                "kind": item["kind"],
-                "key": item["key"][:250],
-                "starts_at": item["starts_at"],
-                **fields,
-            }
-        )
-    return rows
+    """One contract's `InboxItem` rows, as column values (`attention.items`)."""
+    return [
+        {"account_id": account_pk, "contract_id": contract_pk, **item}
+        for item in attention.items(contract)
+    ]
 
 
 def _observe_budgets(changed: list[tuple], now) -> None:

@@ -10,6 +10,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
+from dashboard.inbox.items import url
+from dashboard.templatetags.dashboard import ago, datetime_attr, until, when
+
 register = template.Library()
 
 # Groups whose items can be ticked for "Add milestones" (an editor's only).
@@ -34,22 +37,24 @@ def inbox_item(context, item, kind: str, editor: bool) -> SafeString:
 
 
 def _what(item) -> str:
-    if item.contract_url:
+    contract_url = url("contract_detail", item.contract_id) if item.contract_id else ""
+    if contract_url:
         title = escape(item.contract_title or item.contract_id)
-        contract = f'<a href="{escape(item.contract_url)}">{title}</a>'
+        contract = f'<a href="{escape(contract_url)}">{title}</a>'
     else:
         contract = escape(item.contract_title or "—")
     meta = ""
     if item.stake:
         meta += f'<span class="inbox-stake">{escape(item.stake)}</span>'
     if item.since:
+        moment = escape(datetime_attr(item.since))
         meta += (
-            f'<span>{escape(item.since_label)} <time datetime="{escape(item.since_attr)}" '
-            f'title="{escape(item.since_title)}">{escape(item.since_ago)}</time> ago</span>'
+            f'<span>{escape(item.since_label)} <time datetime="{moment}" '
+            f'title="{escape(when(item.since))}">{escape(ago(item.since))}</time> ago</span>'
         )
     if item.expires_at:
         css = ' class="urgent-text"' if item.urgent else ""
-        meta += f"<span{css}>expires in {escape(item.expires_in)}</span>"
+        meta += f"<span{css}>expires in {escape(until(item.expires_at))}</span>"
     note = f'<p class="inbox-note">{escape(item.note)}</p>' if item.note else ""
     return (
         f'<div class="inbox-what"><p class="inbox-contract">{contract}</p>'
@@ -59,14 +64,16 @@ def _what(item) -> str:
 
 def _actions(context, item) -> str:
     html = '<div class="inbox-actions">'
-    if item.blocked:
+    blocks = context.get("blocks")  # the setup problems (context processor), read once a page
+    blocked = blocks.for_url(item.action_url) if blocks and item.action_url else None
+    if blocked:
         html += render_to_string(
             "dashboard/_action.html",
             {
                 "href": item.action_url,
                 "label": item.action_label,
                 "css": "btn btn-small",
-                "blocked": item.blocked,
+                "blocked": blocked,
                 "hidden": f"({item.contract_title})",
             },
         )
