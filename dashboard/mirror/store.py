@@ -227,16 +227,45 @@ def _upsert(model, rows: list[dict], conflict: list[str] | None = None) -> None:
             f"{quote(column)} = excluded.{quote(column)}" for column in updates
         )
     defaults = [field.get_db_prep_save(field.get_default(), db) for field in others]
+    prepare = [_preparer(field, db) for field in given]
     params = [
         [
-            field.get_db_prep_save(value, db)
-            for field, value in zip(given, row.values(), strict=True)
+            value if to_db is None else to_db(value)
+            for to_db, value in zip(prepare, row.values(), strict=True)
         ]
         + defaults
         for row in rows
     ]
     with db.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+# Fields whose values (this module's own: str, int, bool or None) the driver takes as they are.
+AS_GIVEN = {
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "TextField",
+}
+
+
+def _preparer(field, db):
+    """How a value of `field` goes to the driver: None for as it is; the backend's own adapter
+    for datetimes (aware, from this module) and decimals; the field's whole preparation else."""
+    kind = field.get_internal_type()
+    if kind in AS_GIVEN:
+        return None
+    if kind == "DateTimeField":
+        return db.ops.adapt_datetimefield_value
+    if kind == "DecimalField":
+        digits, places = field.max_digits, field.decimal_places
+        return lambda value: db.ops.adapt_decimalfield_value(field.to_python(value), digits, places)
+    return lambda value: field.get_db_prep_save(value, db)
 
 
 def forget_contract(account: Account, contract_id: str) -> bool:
