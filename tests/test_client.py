@@ -180,6 +180,16 @@ def test_each_call_is_logged_with_fields_a_script_can_read_and_no_query_values(s
     assert missing.ot_request_id
 
 
+def test_quiet_reads_log_their_successes_at_debug_and_their_failures_as_usual(sandbox, caplog):
+    with caplog.at_level(logging.DEBUG, logger="dashboard.opentrain"), opentrain.quiet_successes():
+        opentrain.list_contracts(OWNER)
+        with pytest.raises(opentrain.OpenTrainError):
+            opentrain.get_contract(OWNER, "nope")
+    listed, missing = [r for r in caplog.records if r.name == "dashboard.opentrain"]
+    assert (listed.levelno, listed.ot_status) == (logging.DEBUG, 200)
+    assert (missing.levelno, missing.ot_status) == (logging.INFO, 404)
+
+
 def test_a_refused_connection_is_logged_with_its_transport_code_on_every_attempt(
     settings, monkeypatch, caplog
 ):

@@ -8,10 +8,8 @@ on the account row); work that arrives meanwhile marks the account dirty and the
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import queue
-import sys
-import threading
 import time
 import uuid
 
@@ -19,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dashboard import approvals, metrics, opentrain
-from dashboard.mirror import store
+from dashboard.mirror import reads, store
 from dashboard.mirror.models import Account
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import explain
@@ -33,10 +31,6 @@ RATE_LIMIT_TRIES = 5
 CONTRACT_EVENTS = ("contract.", "milestone.", "payment.")
 APPROVAL_EVENTS = ("approval.",)
 FEED_UNAVAILABLE = (403, 404)
-# Reconciliation writes what was read at least this often (seconds), in chunks of store.CHUNK.
-FLUSH_SECONDS = 1.0
-READS_DONE = object()
-SWITCH_INTERVAL = 0.001  # seconds, while reading and writing at once
 
 
 def account_for(fingerprint: str, label: str = "") -> Account:
@@ -190,64 +184,17 @@ def reconcile(account: Account, token: str) -> bool:
 
 
 def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract]) -> bool:
-    """Detail reads, one after another in a thread of their own, while this thread writes what
-    was read so far in chunks (a transaction each): the wall time nears the reads' own. The
-    reader touches no database; a failed read stops the sync after what came before it is saved."""
-    reads: queue.SimpleQueue = queue.SimpleQueue()
-    stop = threading.Event()
-    reader = threading.Thread(
-        target=_read_all, args=(token, listed, reads, stop), name="reconcile-reads", daemon=True
-    )
-    # The writer holds the GIL up to the switch interval (5 ms) each time the reader's answer
-    # arrives: a shorter one gives the GIL back to the reader as soon as its bytes are in.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    reader.start()
+    """Detail reads, one after another, while this thread writes the chunk read before
+    (`reads.in_chunks`; a transaction a chunk): the wall time nears the reads' own. A failed read
+    stops the sync once the contracts read before it are saved."""
     changed = False
-    try:
-        end = None
-        while end is None:
-            chunk, end = _next_chunk(reads)
-            changed = bool(chunk and store.save_contracts(account, chunk)) or changed
-        if isinstance(end, Exception):
-            raise end
-    finally:
-        stop.set()
-        reader.join()
-        sys.setswitchinterval(interval)
+    answers = reads.in_chunks(
+        lambda contract: _read_contract(token, contract.id, listed=contract), listed, store.CHUNK
+    )
+    with contextlib.closing(answers):
+        for chunk in answers:
+            changed = bool(store.save_contracts(account, chunk)) or changed
     return changed
-
-
-def _read_all(token: str, listed, reads: queue.SimpleQueue, stop: threading.Event) -> None:
-    end: object = RuntimeError("the contract reads stopped")  # what the writer sees if cut short
-    try:
-        for contract in listed:
-            if stop.is_set():
-                return
-            reads.put(_read_contract(token, contract.id, listed=contract))
-        end = READS_DONE
-    except Exception as error:  # handed to the writing thread, which raises it
-        end = error
-    finally:
-        reads.put(end)
-
-
-def _next_chunk(reads: queue.SimpleQueue) -> tuple[list[opentrain.Contract], object]:
-    """What was read, up to a chunk, waiting at most FLUSH_SECONDS once something came (so slow
-    reads still reach the pages soon); and the end (READS_DONE or the read's error) if it came."""
-    chunk: list[opentrain.Contract] = []
-    flush_at = None
-    while len(chunk) < store.CHUNK:
-        wait = None if flush_at is None else max(0.0, flush_at - time.monotonic())
-        try:
-            item = reads.get(timeout=wait)
-        except queue.Empty:
-            break
-        if item is READS_DONE or isinstance(item, Exception):
-            return chunk, item
-        chunk.append(item)
-        flush_at = flush_at or time.monotonic() + FLUSH_SECONDS
-    return chunk, None
 
 
 def _save_access(account: Account, token: str) -> None:

@@ -39,7 +39,12 @@ from dashboard.opentrain.results import (
     Milestone,
     UpdatesPage,
 )
-from dashboard.opentrain.transport import GET_ATTEMPTS, RETRY_AFTER_CAP
+from dashboard.opentrain.transport import (
+    GET_ATTEMPTS,
+    RETRY_AFTER_CAP,
+    pooled_client_in_use,
+    quiet_successes,
+)
 from dashboard.opentrain.vocabulary import parse_timestamp
 
 __all__ = [
@@ -74,4 +79,6 @@ __all__ = [
     "milestone_payload",
     "parse_contracts",
     "parse_timestamp",
+    "pooled_client_in_use",
+    "quiet_successes",
 ]

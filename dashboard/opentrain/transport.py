@@ -7,8 +7,11 @@ query string. Tests observe or replace the HTTP client through `use_client()`, n
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
+import os
 import threading
 import time
 from decimal import Decimal
@@ -32,6 +35,7 @@ sleep = time.sleep
 _pooled: httpx.Client | None = None
 _installed: httpx.Client | None = None
 _lock = threading.Lock()
+_quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("quiet_successes", default=False)
 
 
 def build_client(**options: Any) -> httpx.Client:
@@ -54,6 +58,33 @@ def use_client(client: httpx.Client | None) -> httpx.Client | None:
     global _installed
     previous, _installed = _installed, client
     return previous
+
+
+@contextlib.contextmanager
+def quiet_successes():
+    """Successful requests made inside are logged at DEBUG, not INFO: a reconciliation's
+    thousands of reads would bury everything else. Failures still log at INFO, and every request
+    is still counted in the metrics."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's connections are not ours to use, nor its lock to wait on."""
+    global _pooled, _lock
+    _pooled, _lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def pooled_client_in_use() -> bool:
+    """Whether requests go through the pooled client (no `use_client` seam installed): only then
+    may another process, with a pooled client of its own, make them instead."""
+    return _installed is None
 
 
 def _http() -> httpx.Client:
@@ -198,7 +229,10 @@ def _log(
     route = path.partition("?")[0]
     ms = (time.monotonic() - started) * 1000
     metrics.record_upstream(method, route, status, ms / 1000, attempt)
-    logger.info(
+    success = isinstance(status, int) and 200 <= status < 300
+    level = logging.DEBUG if success and _quiet.get() else logging.INFO
+    logger.log(
+        level,
         "opentrain %s %s -> %s in %.0f ms%s",
         method,
         route,
