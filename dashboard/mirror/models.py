@@ -66,6 +66,14 @@ class Account(models.Model):
             Account.objects.filter(pk=self.pk).update(dirty=True)
         return bool(taken)
 
+    def renew_lease(self, seconds: float = 120) -> bool:
+        """Keep the lease this object's sync holds, for a reconciliation that outlasts it; False
+        when it is no longer ours."""
+        renewed = Account.objects.filter(pk=self.pk, lease_owner=self.lease_owner).update(
+            lease_until=timezone.now() + timedelta(seconds=seconds)
+        )
+        return bool(self.lease_owner and renewed)
+
     def release_lease(self, owner: str) -> bool:
         """Give the lease back; True when work arrived meanwhile and a new sync is due."""
         Account.objects.filter(pk=self.pk, lease_owner=owner).update(

@@ -194,6 +194,7 @@ def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract
     with contextlib.closing(answers):
         for chunk in answers:
             changed = bool(store.save_contracts(account, chunk)) or changed
+            account.renew_lease()  # thousands of reads outlast it
     return changed
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from dashboard.mirror.models import BudgetSnapshot, Contract, Milestone
+from dashboard.mirror.models import Account, BudgetSnapshot, Contract, Milestone
 from sandbox import demo
 from sandbox.models import Account as Upstream
 from sandbox.models import Contract as UpstreamContract
@@ -113,3 +113,17 @@ def test_a_milestone_cancelled_upstream_leaves_the_mirror_on_the_next_full_sync(
         ).values_list("milestone_id", flat=True)
     )
     assert mirrored == kept - {cancelled.id}
+
+
+def test_a_sync_renews_the_lease_it_holds_and_no_other(sandbox, db):
+    account = sync_account(demo.OWNER)
+    assert account.take_lease("worker-a")
+    account.refresh_from_db()
+    Account.objects.filter(pk=account.pk).update(lease_until=timezone.now())  # about to lapse
+
+    assert account.renew_lease()
+    assert not account.take_lease("worker-b")  # still worker-a's
+
+    account.release_lease("worker-a")
+    assert not account.renew_lease()  # no longer ours to keep
+    assert account.take_lease("worker-b")
