@@ -236,8 +236,21 @@ def _upsert(model, rows: list[dict], conflict: list[str] | None = None) -> None:
         + defaults
         for row in rows
     ]
-    with db.cursor() as cursor:
+    with _cursor(db) as cursor:
         cursor.executemany(sql, params)
+
+
+def _cursor(db):
+    """A cursor for many rows. On PostgreSQL one that sends the values apart from the statement
+    (server-side binding), which the driver then prepares once for all the rows: the cursor
+    Django uses quotes each value into the SQL text, and that was a third of a reconciliation's
+    write time on PostgreSQL."""
+    if db.vendor != "postgresql":
+        return db.cursor()
+    import psycopg  # only where PostgreSQL is used
+
+    db.ensure_connection()
+    return psycopg.Cursor(db.connection)
 
 
 # Fields whose values (this module's own: str, int, bool or None) the driver takes as they are.
