@@ -113,7 +113,10 @@ class ContractQuerySet(models.QuerySet):
 class Contract(models.Model):
     """A contract as OpenTrain last described it (the detail read, with budget and milestones)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
+    # Indexed by the unique (account, contract_id) and every list index, all led by the account.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="contracts", db_index=False
+    )
     contract_id = models.CharField(max_length=200)
     title = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=40, blank=True)
@@ -168,7 +171,6 @@ class Contract(models.Model):
             models.Index(
                 fields=["account", "upstream_created_at", "id"], name="mirror_contract_newest"
             ),
-            models.Index(fields=["account", "status"], name="mirror_contract_status"),
             models.Index(fields=["account", "payment_type"], name="mirror_contract_model"),
             models.Index(fields=["account", "title", "id"], name="mirror_contract_title"),
             models.Index(fields=["account", "rate_usd", "id"], name="mirror_contract_rate"),
@@ -207,7 +209,10 @@ class Contract(models.Model):
 
 
 class Milestone(models.Model):
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="milestone_rows")
+    # Indexed by the unique (contract, milestone_id).
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="milestone_rows", db_index=False
+    )
     milestone_id = models.CharField(max_length=200)
     number = models.IntegerField(null=True, blank=True)
     name = models.CharField(max_length=500, blank=True)
@@ -226,13 +231,8 @@ class Milestone(models.Model):
                 fields=["contract", "milestone_id"], name="mirror_milestone_once"
             )
         ]
-        # The inbox: overdue and long-unfunded milestones, and contracts with none open.
-        indexes = [
-            models.Index(fields=["status", "due_date"], name="mirror_milestone_due"),
-            models.Index(fields=["status", "needs_review"], name="mirror_milestone_review"),
-            models.Index(fields=["status", "upstream_created_at"], name="mirror_milestone_age"),
-            models.Index(fields=["contract", "status"], name="mirror_milestone_open"),
-        ]
+        # No index of their own: the inbox reads its items (InboxItem), not the milestones, and
+        # every index is another write for each milestone a reconciliation stores.
         ordering = ["number", "upstream_created_at"]
 
     def __str__(self):
@@ -242,7 +242,10 @@ class Milestone(models.Model):
 class BudgetSnapshot(models.Model):
     """One row per observed change of a contract's consumed volume or budget state."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="budget_history")
+    # Indexed by (contract, observed_at).
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="budget_history", db_index=False
+    )
     observed_at = models.DateTimeField(default=timezone.now)
     state = models.CharField(max_length=20, blank=True)
     funded_volume = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
@@ -263,7 +266,10 @@ class InboxItem(models.Model):
     date, a day unfunded) carries when, so the inbox reads what is open now with one indexed query
     and no per-contract work. The items of the dashboard's own approvals are not here."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="inbox_items")
+    # Indexed by mirror_inbox_open, led by the account.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="inbox_items", db_index=False
+    )
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="inbox_items")
     kind = models.CharField(max_length=20)
     key = models.CharField(max_length=250, help_text="What snoozing it stores: kind:ID.")
