@@ -73,6 +73,8 @@ def reconcile_table(result: dict) -> list[str]:
     wall = median([s["wall"] for s in result["synced"]])
     startup = median([s["startup"] for s in result["synced"]])
     own = wall - startup
+    cpu = median([s.get("cpu", 0) for s in result["synced"]])
+    database_cpu = median([s.get("database_cpu", 0) for s in result["synced"]])
     return [
         "| Measure | Median s | Runs |",
         "|---|---:|---:|",
@@ -80,6 +82,12 @@ def reconcile_table(result: dict) -> list[str]:
         f"| {len(result['alone'])} |",
         f"| `opentrain_sync --full` (process wall time) | {wall:.2f} | {len(result['synced'])} |",
         f"| of which Python + Django start-up (`manage.py version`) | {startup:.2f} | |",
+        f"| CPU of the sync and its reader process | {cpu:.2f} | |",
+        *(
+            [f"| CPU of the PostgreSQL server meanwhile (same two cores) | {database_cpu:.2f} | |"]
+            if database_cpu
+            else []
+        ),
         "",
         f"Ratio: {wall / alone:.2f}x the API alone with start-up, {own / alone:.2f}x without; "
         f"target ≤ {RECONCILE_TARGET}x: {yes_no(own / alone <= RECONCILE_TARGET)} "

@@ -5,6 +5,8 @@ the receiver, the worker process, the mirror, the page)."""
 from __future__ import annotations
 
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -75,12 +77,34 @@ def full_sync(kind: str, tmp: Path, upstream_url: str, pg_url: str, run: int) ->
         started = time.perf_counter()
         manage(env, "version")
         startup = time.perf_counter() - started
-        started = time.perf_counter()
+        started, cpu, database_cpu = time.perf_counter(), _children_cpu(), _postgres_cpu()
         manage(env, "opentrain_sync", "--full")
         wall = time.perf_counter() - started
+        cpu, database_cpu = _children_cpu() - cpu, _postgres_cpu() - database_cpu
     finally:
         drop_schema(kind, schema, pg_url)
-    return {"wall": wall, "startup": startup}
+    return {"wall": wall, "startup": startup, "cpu": cpu, "database_cpu": database_cpu}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children: the sync and its reader process."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of the local PostgreSQL server's processes, finished backends included (they
+    count in the postmaster's children), from /proc; 0 where there is none to read."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, _, rest = stat.read_text().partition(") ")
+        except OSError:
+            continue
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            ticks += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def bench_reconcile(kind: str, n: int, tmp: Path, upstream_url: str, pg_url: str, runs: int):
