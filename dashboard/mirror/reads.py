@@ -38,6 +38,13 @@ BATCH = 50  # answers a message from the process: one wake-up of the writer for 
 BATCH_SECONDS = 0.05
 
 
+class ReadsStopped(RuntimeError):
+    """The reads ended without their end: the reader was killed, stopped, or silent too long."""
+
+    def __init__(self):
+        super().__init__("the contract reads stopped")
+
+
 def in_chunks(read: Callable, items: list, size: int) -> Iterator[list]:
     """`read(item)` for each item, in lists of at most `size` (or what came within
     FLUSH_SECONDS), read ahead while the caller handles the list before. Close the iterator
@@ -85,7 +92,7 @@ def _next_chunk(reader, size: int) -> tuple[list, object]:
             if flush_at is not None:
                 break
             if not reader.is_alive() or time.monotonic() - silent_since > reader.stall_seconds:
-                return chunk, RuntimeError("the contract reads stopped")
+                return chunk, ReadsStopped()
             continue
         if (isinstance(item, str) and item == DONE) or isinstance(item, Exception):
             return chunk, item
@@ -96,7 +103,7 @@ def _next_chunk(reader, size: int) -> tuple[list, object]:
 
 def _read_all(read: Callable, items: list, put: Callable, stopped: Callable) -> None:
     """`put` each item's answer, then the end: DONE, or the error that stopped the reads."""
-    end: object = RuntimeError("the contract reads stopped")  # what the writer sees if cut short
+    end: object = ReadsStopped()  # what the writer sees if cut short
     try:
         with opentrain.quiet_successes():  # thousands of lines; the sync logs what it applied
             for item in items:
@@ -171,7 +178,7 @@ class _Process:
             try:
                 self.received.extend(self.pipe.recv())
             except EOFError:  # the process is gone without a word
-                return RuntimeError("the contract reads stopped")
+                return ReadsStopped()
         return self.received.popleft()
 
     def is_alive(self) -> bool:

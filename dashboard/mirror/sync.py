@@ -31,6 +31,10 @@ RATE_LIMIT_TRIES = 5
 CONTRACT_EVENTS = ("contract.", "milestone.", "payment.")
 APPROVAL_EVENTS = ("approval.",)
 FEED_UNAVAILABLE = (403, 404)
+READS_STOPPED = (
+    "The sync stopped while reading contracts from OpenTrain (its reader ended early). "
+    "The next sync starts on its own."
+)
 
 
 def account_for(fingerprint: str, label: str = "") -> Account:
@@ -79,6 +83,15 @@ def _sync_once(account: Account, token: str, *, full: bool) -> None:
             if not full:
                 changed = reconcile(account, token)
                 full = True
+    except reads.ReadsStopped:
+        logger.warning(
+            "sync of %s stopped: its contract reads ended early",
+            account,
+            extra={"account": account.pk},
+        )
+        account.record_failure(READS_STOPPED, None)
+        account.bump()
+        return
     except OpenTrainError as error:
         problem = explain(error)
         logger.warning(

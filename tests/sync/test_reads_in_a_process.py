@@ -7,16 +7,22 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from decimal import Decimal
 
 import httpx
 import pytest
+from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections
 
 from dashboard.mirror import reads
 from dashboard.mirror.models import Contract, Milestone
 from dashboard.opentrain import OpenTrainError
 from sandbox import demo
+from sandbox.models import Account as Upstream
 from tests.mirror_helpers import sync_account
 
 
@@ -49,6 +55,34 @@ def test_a_full_sync_read_in_a_process_mirrors_the_sandbox_exactly(
         assert row.data == json.loads(json.dumps(upstream["contract"], cls=DjangoJSONEncoder))
         assert row.has_budget and row.budget_state
         assert Milestone.objects.filter(contract=row).count() == len(row.data["milestones"])
+
+
+def test_a_reader_process_killed_mid_sync_leaves_the_failure_in_words_and_the_mirror_readable(
+    sandbox, db, reads_in_a_process
+):
+    before = sync_account(demo.OWNER)
+    call_command("seed_sandbox", contracts=150, verbosity=0)
+    Upstream.objects.filter(key=demo.OWNER).update(fault="latency=40")  # reads take seconds
+    synced = {}
+
+    def sync():
+        try:
+            synced["account"] = sync_account(demo.OWNER)
+        finally:
+            connections.close_all()
+
+    syncing = threading.Thread(target=sync)
+    syncing.start()
+    deadline = time.monotonic() + 30
+    while not multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)  # as the kernel would
+    syncing.join(60)
+
+    account = synced["account"]
+    assert "stopped while reading contracts" in account.error
+    assert account.synced_at == before.synced_at  # the last good sync, for the page to show
+    assert Contract.objects.filter(account=account).count() >= before.contracts.count()
 
 
 def test_answers_come_from_another_process_in_order_and_in_chunks(reads_in_a_process):
