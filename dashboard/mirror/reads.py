@@ -94,11 +94,16 @@ def _next_chunk(reader, size: int) -> tuple[list, object]:
             if not reader.is_alive() or time.monotonic() - silent_since > reader.stall_seconds:
                 return chunk, ReadsStopped()
             continue
-        if (isinstance(item, str) and item == DONE) or isinstance(item, Exception):
+        if _is_end(item):
             return chunk, item
         chunk.append(item)
         flush_at = flush_at or time.monotonic() + FLUSH_SECONDS
     return chunk, None
+
+
+def _is_end(item) -> bool:
+    """Whether a reader's item is its end (DONE, or the error that stopped it), not an answer."""
+    return (isinstance(item, str) and item == DONE) or isinstance(item, Exception)
 
 
 def _read_all(read: Callable, items: list, put: Callable, stopped: Callable) -> None:
@@ -213,7 +218,10 @@ class _Batches:
         if not self.batch:
             self.since = time.monotonic()
         self.batch.append(item)
-        last = (isinstance(item, str) and item == DONE) or isinstance(item, Exception)
-        if last or len(self.batch) >= BATCH or time.monotonic() - self.since >= BATCH_SECONDS:
+        if (
+            _is_end(item)
+            or len(self.batch) >= BATCH
+            or time.monotonic() - self.since >= BATCH_SECONDS
+        ):
             self.pipe.send(self.batch)
             self.batch = []

@@ -83,24 +83,15 @@ def _sync_once(account: Account, token: str, *, full: bool) -> None:
             if not full:
                 changed = reconcile(account, token)
                 full = True
-    except reads.ReadsStopped:
-        logger.warning(
-            "sync of %s stopped: its contract reads ended early",
-            account,
-            extra={"account": account.pk},
-        )
-        account.record_failure(READS_STOPPED, None)
-        account.bump()
-        return
-    except OpenTrainError as error:
-        problem = explain(error)
-        logger.warning(
-            "sync of %s failed: %s",
-            account,
-            error.code or error.status,
-            extra={"account": account.pk},
-        )
-        account.record_failure(f"{problem.title}. {problem.message}", error.request_id)
+    except (OpenTrainError, reads.ReadsStopped) as error:
+        if isinstance(error, OpenTrainError):
+            problem = explain(error)
+            words, request_id = f"{problem.title}. {problem.message}", error.request_id
+            reason = error.code or error.status
+        else:  # the reconciliation's reader ended early (killed, or silent too long)
+            words, request_id, reason = READS_STOPPED, None, "reads stopped"
+        logger.warning("sync of %s failed: %s", account, reason, extra={"account": account.pk})
+        account.record_failure(words, request_id)
         account.bump()
         return
     account.record_success(full=full)
