@@ -223,7 +223,6 @@ class Milestone(models.Model):
     needs_review = models.BooleanField(default=False)
     pending_approval = models.BooleanField(default=False)
     upstream_created_at = models.DateTimeField(null=True, blank=True)
-    data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
 
     class Meta:
         constraints = [

@@ -63,7 +63,8 @@ def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
     }
 
 
-def milestone_fields(milestone: opentrain.Milestone, data: dict) -> dict:
+def milestone_fields(milestone: opentrain.Milestone) -> dict:
+    """A milestone's columns. Its JSON as received stays in its contract's `data` only."""
     return {
         "number": milestone.number,
         "name": milestone.name[:500],
@@ -74,7 +75,6 @@ def milestone_fields(milestone: opentrain.Milestone, data: dict) -> dict:
         "needs_review": milestone.needs_review,
         "pending_approval": milestone.pending_approval,
         "upstream_created_at": opentrain.parse_timestamp(milestone.created_at),
-        "data": data,
     }
 
 
@@ -137,11 +137,11 @@ def _stored(account: Account, contract_ids: list[str]) -> dict[str, Contract]:
 def _save_milestones(changed: list[tuple]) -> None:
     wanted = {}
     for pk, contract, _ in changed:
-        for data, milestone in zip(contract.milestones_data, contract.milestones, strict=True):
+        for milestone in contract.milestones:
             wanted[pk, milestone.id] = {
                 "contract_id": pk,
                 "milestone_id": milestone.id,
-                **milestone_fields(milestone, data),
+                **milestone_fields(milestone),
             }
     # Refunded and cancelled milestones drop out of OpenTrain's answer: they go here too.
     stored = Milestone.objects.filter(contract__in=[pk for pk, _, _ in changed])
