@@ -1,5 +1,6 @@
 """The "Needs you" home page: what needs the PM, each item once with one action, from the mirror."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from dashboard.inbox import GROUP_LIMIT, GROUPS, collect
 from dashboard.mirror.attention import BADGES
 from dashboard.mirror.models import Account, BudgetSnapshot, Contract
 from sandbox.models import Contract as SandboxContract
-from tests.inbox_helpers import counted, inbox, item, keys
+from tests.inbox_helpers import counted, inbox, item, keys, request_handoff
 from tests.milestone_helpers import use_account
 from tests.mirror_helpers import sync_account
 
@@ -174,6 +175,25 @@ def test_the_navigation_counts_the_open_items(pm):
     html = pm.get("/contracts/").content.decode()
     badge = f'<span class="nav-count">{count}<span class="visually-hidden"> open items'
     assert f"Needs you {badge}" in html
+
+
+def test_the_navigation_count_follows_a_new_approval_without_a_sync(pm):
+    contract = SandboxContract.objects.get(id="ctr_owner_fixed_450")
+    fresh = contract.milestones.create(
+        number=99, name="Fresh batch", description="Prompts.", amount_usd=10
+    )
+    _touch(contract)  # not funded for a day yet: no item
+    before = _nav_count(pm.get("/contracts/").content.decode())
+
+    request_handoff(pm, "milestone_fund", fresh.id, contract.id)
+
+    after = _nav_count(pm.get("/contracts/").content.decode())
+    assert after == before + 1 == counted(inbox(pm))
+
+
+def _nav_count(html: str) -> int:
+    found = re.search(r'<span class="nav-count">(\d+)<span class="visually-hidden">', html)
+    return int(found.group(1)) if found else 0
 
 
 def test_a_long_group_shows_its_first_items_counts_them_all_and_lists_all_on_request(pm):

@@ -13,7 +13,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q, Window
+from django.db import connection
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -124,12 +125,8 @@ def _kept(account: Account | None, hidden: set[str], what: str, compute):
     approvals and the person's snoozes stay as they are: every page's navigation reads it."""
     if account is None:
         return compute()
-    approvals = Approval.objects.filter(token_fingerprint=account.fingerprint).aggregate(
-        n=Count("pk"), last=Max("updated_at")
-    )
     synced = account.synced_at.timestamp() if account.synced_at else 0
-    last = approvals["last"].timestamp() if approvals["last"] else 0
-    changes = f"{account.version}:{synced}:{approvals['n']}:{last}"
+    changes = f"{account.version}:{synced}:{_approvals_stamp(account.fingerprint)}"
     # The setup problems too: a refused write stores one without a sync.
     setup = json.dumps(account.access, sort_keys=True, default=str)
     snoozes = hashlib.sha256("\n".join([setup, *sorted(hidden)]).encode()).hexdigest()[:16]
@@ -140,6 +137,20 @@ def _kept(account: Account | None, hidden: set[str], what: str, compute):
         value = compute()
         cache.set(key, value, KEPT_SECONDS)
     return value
+
+
+def _approvals_stamp(fingerprint: str) -> str:
+    """How many approvals the account has and when the last changed, as one string that changes
+    with either (a part of a cache key; SQLite gives the time as text). A plain statement: the
+    ORM's aggregate took 0.3 ms more a page, most of it to build the query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), MAX(updated_at) FROM {Approval._meta.db_table} "  # noqa: S608
+            "WHERE token_fingerprint = %s",
+            [fingerprint],
+        )
+        count, last = cursor.fetchone()
+    return f"{count}:{last}".replace(" ", "T")  # no spaces: memcached refuses them in a key
 
 
 def setup_items(account: Account | None) -> list[Item]:

@@ -4,12 +4,19 @@ what `contract_list.html` had; every value goes through `escape`, and a blocked 
 still renders `_action.html`. The view works out each row's words and links (`views/contracts.py`).
 """
 
+from html import escape as escape_html
+
 from django import template
 from django.template.loader import render_to_string
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+
+def escape(value) -> str:
+    """What `django.utils.html.escape` gives, without its check for lazy strings: 500 calls a page
+    (20 a row) spent more in that check than in escaping. The row is marked safe once, whole."""
+    return escape_html(str(value))
 
 
 @register.simple_tag
