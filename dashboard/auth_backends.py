@@ -34,11 +34,17 @@ def _permissions_sql() -> str:
     own = get_user_model().user_permissions.through._meta
     member = get_user_model().groups.through._meta
     granted = Group.permissions.through._meta
-    # Table names from the models' metadata; the person's ID is a parameter.
+    # Table and column names from the models' metadata; the person's ID is a parameter.
     return (
         f"SELECT t.app_label, p.codename FROM {Permission._meta.db_table} p "  # noqa: S608
         f"JOIN {ContentType._meta.db_table} t ON t.id = p.content_type_id "
-        f"WHERE p.id IN (SELECT permission_id FROM {own.db_table} WHERE user_id = %s "
-        f"UNION SELECT g.permission_id FROM {granted.db_table} g "
-        f"JOIN {member.db_table} m ON m.group_id = g.group_id WHERE m.user_id = %s)"
+        f"WHERE p.id IN (SELECT {_column(own, 'permission')} FROM {own.db_table} "
+        f"WHERE {_column(own, 'user')} = %s "
+        f"UNION SELECT g.{_column(granted, 'permission')} FROM {granted.db_table} g "
+        f"JOIN {member.db_table} m ON m.{_column(member, 'group')} = g.{_column(granted, 'group')} "
+        f"WHERE m.{_column(member, 'user')} = %s)"
     )
+
+
+def _column(meta, name: str) -> str:
+    return meta.get_field(name).column
