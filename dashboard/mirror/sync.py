@@ -188,18 +188,44 @@ def reconcile(account: Account, token: str) -> bool:
 
 
 def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract]) -> bool:
-    """Detail reads, one after another, while this thread writes the chunk read before
+    """Detail reads, one after another, while this thread parses and writes the chunk read before
     (`reads.in_chunks`; a transaction a chunk): the wall time nears the reads' own. A failed read
     stops the sync once the contracts read before it are saved."""
     changed = False
-    answers = reads.in_chunks(
-        lambda contract: _read_contract(token, contract.id, listed=contract), listed, store.CHUNK
-    )
+    answers = reads.in_chunks(lambda contract: _answer(token, contract), listed, store.CHUNK)
     with contextlib.closing(answers):
         for chunk in answers:
-            changed = bool(store.save_contracts(account, chunk)) or changed
+            contracts, error = _parsed(chunk)
+            changed = bool(store.save_contracts(account, contracts)) or changed
+            if error is not None:
+                raise error
             account.renew_lease()  # thousands of reads outlast it
     return changed
+
+
+def _answer(token: str, listed: opentrain.Contract) -> bytes | opentrain.Contract:
+    """The reader's part: `GET /contracts/{id}` as received, left for the writer to parse (the
+    reads alone then set the pace); the list's copy when it answers 404, as `_read_contract`."""
+    try:
+        return _paced(opentrain.get_contract_raw, token, listed.id)
+    except OpenTrainError as error:
+        if error.status == 404:
+            return listed
+        raise
+
+
+def _parsed(answers: list) -> tuple[list[opentrain.Contract], OpenTrainError | None]:
+    """The contracts in a chunk of `_answer`s, up to the first that is not JSON, and its error."""
+    contracts = []
+    for answer in answers:
+        if isinstance(answer, opentrain.Contract):
+            contracts.append(answer)
+            continue
+        try:
+            contracts.append(opentrain.parse_contract(answer))
+        except OpenTrainError as error:
+            return contracts, error
+    return contracts, None
 
 
 def _save_access(account: Account, token: str) -> None:

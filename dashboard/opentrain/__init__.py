@@ -18,6 +18,7 @@ from dashboard.opentrain.endpoints import (
     get_approval,
     get_capabilities,
     get_contract,
+    get_contract_raw,
     get_me,
     list_contracts,
     list_contracts_raw,
@@ -25,6 +26,7 @@ from dashboard.opentrain.endpoints import (
     list_updates,
     list_webhooks,
     milestone_payload,
+    parse_contract,
     parse_contracts,
 )
 from dashboard.opentrain.errors import OpenTrainError
@@ -70,6 +72,7 @@ __all__ = [
     "get_approval",
     "get_capabilities",
     "get_contract",
+    "get_contract_raw",
     "get_me",
     "list_contracts",
     "list_contracts_raw",
@@ -77,6 +80,7 @@ __all__ = [
     "list_updates",
     "list_webhooks",
     "milestone_payload",
+    "parse_contract",
     "parse_contracts",
     "parse_timestamp",
     "pooled_client_in_use",

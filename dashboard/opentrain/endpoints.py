@@ -22,7 +22,7 @@ from dashboard.opentrain.results import (
     UpdatesPage,
     contracts_from,
 )
-from dashboard.opentrain.transport import parse_json, request
+from dashboard.opentrain.transport import parse_json, request, success_body
 
 # No contract has this ID: `check_claim` posts to it so that nothing can be created.
 CLAIM_CHECK_CONTRACT = "dashboard-claim-check"
@@ -97,6 +97,18 @@ def get_contract(token: str, contract_id: str) -> Contract:
     """
     body = request("GET", _path("/contracts/{}", contract_id), token).body
     return Contract.from_api(body.get("contract"))
+
+
+def get_contract_raw(token: str, contract_id: str) -> bytes:
+    """`get_contract()`'s answer as received, unparsed: a reader that hands answers to another
+    process leaves the parsing to it (`parse_contract`)."""
+    return request("GET", _path("/contracts/{}", contract_id), token, parse=False).raw
+
+
+def parse_contract(raw: bytes) -> Contract:
+    """The contract in an answer that `get_contract_raw()` returned; BAD_RESPONSE when the answer
+    is not JSON."""
+    return Contract.from_api(success_body(raw).get("contract"))
 
 
 def create_milestone(

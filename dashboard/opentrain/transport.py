@@ -112,6 +112,20 @@ def parse_json(content: bytes) -> Any:
         return None
 
 
+def success_body(content: bytes, status: int = 200, method: str = "GET") -> dict:
+    """A successful answer's JSON object; BAD_RESPONSE when it is not one (a write's outcome is
+    then unknown). 204 (a delete) has no body by design."""
+    body = parse_json(content) if status != 204 else {}
+    if not isinstance(body, dict):
+        raise OpenTrainError(
+            "OpenTrain answered with something that is not JSON.",
+            status=status,
+            code="BAD_RESPONSE",
+            ambiguous=method != "GET",
+        )
+    return body
+
+
 def _retry_after(response: httpx.Response) -> int | None:
     value = response.headers.get("Retry-After", "").strip()
     if value.isdigit():
@@ -142,25 +156,29 @@ def _error_from(response: httpx.Response, method: str) -> OpenTrainError:
 
 
 class Reply(NamedTuple):
-    body: dict
+    body: dict  # empty when the request asked for the answer unparsed
     status: int
     raw: bytes
 
 
-def request(method: str, path: str, token: str, payload: dict | None = None) -> Reply:
+def request(
+    method: str, path: str, token: str, payload: dict | None = None, *, parse: bool = True
+) -> Reply:
     """Send one request; retry only what is safe: GETs on 502/503/504, 429 and connection errors.
 
     `path` is relative to `OT_API_BASE_URL`, IDs already encoded; an empty token sends none.
+    With `parse=False` a success comes back as received (`raw`), for a caller that parses it
+    elsewhere (`success_body`); errors are parsed either way.
     """
     try:
-        return _send(method, path, token, payload)
+        return _send(method, path, token, payload, parse)
     except OpenTrainError as error:
         if error.ambiguous:
             metrics.record_ambiguous(method, path)
         raise
 
 
-def _send(method: str, path: str, token: str, payload: dict | None) -> Reply:
+def _send(method: str, path: str, token: str, payload: dict | None, parse: bool) -> Reply:
     url = settings.OT_API_BASE_URL + path
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     attempts = GET_ATTEMPTS if method == "GET" else 1
@@ -198,16 +216,9 @@ def _send(method: str, path: str, token: str, payload: dict | None) -> Reply:
 
         if response.is_success:
             _log(method, path, response.status_code, started, attempt, None)
-            # 204 (a delete) has no body by design.
-            body = parse_json(response.content) if response.status_code != 204 else {}
-            if not isinstance(body, dict):
-                raise OpenTrainError(
-                    "OpenTrain answered with something that is not JSON.",
-                    status=response.status_code,
-                    code="BAD_RESPONSE",
-                    ambiguous=method != "GET",
-                )
-            return Reply(body, response.status_code, response.content)
+            status, content = response.status_code, response.content
+            body = success_body(content, status, method) if parse else {}
+            return Reply(body, status, content)
 
         error = _error_from(response, method)
         _log(method, path, response.status_code, started, attempt, error.request_id)

@@ -3,8 +3,10 @@ nothing."""
 
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
+from dashboard import opentrain
 from dashboard.mirror.models import Account, BudgetSnapshot, Contract, Milestone
 from sandbox import demo
 from sandbox.models import Account as Upstream
@@ -127,3 +129,20 @@ def test_a_sync_renews_the_lease_it_holds_and_no_other(sandbox, db):
     account.release_lease("worker-a")
     assert not account.renew_lease()  # no longer ours to keep
     assert account.take_lease("worker-b")
+
+
+@pytest.mark.parametrize("read_process_from", [1, 500], ids=["reads in a process", "in a thread"])
+def test_an_answer_that_is_not_json_stops_the_sync_in_words_after_saving_those_before_it(
+    sandbox, db, settings, read_process_from
+):
+    settings.OT_SYNC_READ_PROCESS_FROM = read_process_from
+    Contract.objects.all().delete()  # every contract to read again
+    listed = [c.id for c in opentrain.list_contracts(demo.OWNER_TOKEN)]
+    broken = demo.contract_id(demo.OWNER, "label_007")
+    Upstream.objects.filter(key=demo.OWNER).update(fault=f"GET@{broken}:notjson")
+
+    account = sync_account(demo.OWNER)
+
+    assert account.error.startswith("OpenTrain is not answering properly")
+    mirrored = Contract.objects.filter(account=account).values_list("contract_id", flat=True)
+    assert sorted(mirrored) == sorted(listed[: listed.index(broken)])
