@@ -137,19 +137,10 @@ def refresh_contract(account: Account, token: str, contract_id: str) -> bool:
     return store.save_contract(account, contract)
 
 
-def _read_contract(
-    token: str, contract_id: str, *, listed: opentrain.Contract | None = None
-) -> opentrain.Contract | None:
-    """`GET /contracts/{id}`, or None when it is gone.
-
-    `listed` is the contract as `GET /contracts` just showed it: when its own read answers 404
-    (an ID no path can carry), the list's copy is kept, without a budget, rather than nothing."""
-    try:
-        return _paced(opentrain.get_contract, token, contract_id)
-    except OpenTrainError as error:
-        if error.status == 404:
-            return listed
-        raise
+def _read_contract(token: str, contract_id: str) -> opentrain.Contract | None:
+    """`GET /contracts/{id}`, or None when it is gone."""
+    answer = _answer(token, contract_id)
+    return None if answer is None else opentrain.parse_contract(answer)
 
 
 def refresh_approval(account: Account, token: str, approval_id: str) -> bool:
@@ -192,7 +183,9 @@ def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract
     (`reads.in_chunks`; a transaction a chunk): the wall time nears the reads' own. A failed read
     stops the sync once the contracts read before it are saved."""
     changed = False
-    answers = reads.in_chunks(lambda contract: _answer(token, contract), listed, store.CHUNK)
+    answers = reads.in_chunks(
+        lambda contract: _answer(token, contract.id, contract), listed, store.CHUNK
+    )
     with contextlib.closing(answers):
         for chunk in answers:
             contracts, error = _parsed(chunk)
@@ -203,11 +196,15 @@ def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract
     return changed
 
 
-def _answer(token: str, listed: opentrain.Contract) -> bytes | opentrain.Contract:
-    """The reader's part: `GET /contracts/{id}` as received, left for the writer to parse (the
-    reads alone then set the pace); the list's copy when it answers 404, as `_read_contract`."""
+def _answer(
+    token: str, contract_id: str, listed: opentrain.Contract | None = None
+) -> bytes | opentrain.Contract | None:
+    """`GET /contracts/{id}` as received, for the caller to parse: a reconciliation's reader hands
+    it to the writer, so the reads alone set the pace. When it answers 404, `listed`: the contract
+    as `GET /contracts` just showed it (an ID no path can carry) is kept, without a budget, rather
+    than nothing."""
     try:
-        return _paced(opentrain.get_contract_raw, token, listed.id)
+        return _paced(opentrain.get_contract_raw, token, contract_id)
     except OpenTrainError as error:
         if error.status == 404:
             return listed
