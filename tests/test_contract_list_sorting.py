@@ -112,6 +112,30 @@ def test_a_reason_that_starts_with_time_shows_once_its_moment_passes_without_a_s
     assert "ctr_owner_fixed_450" in rows(listing(pm, attention="1"))
 
 
+def test_the_list_itself_brings_a_score_up_to_date_once_its_moment_has_passed(pm):
+    contract = _owner().get(id="ctr_owner_fixed_450")
+    contract.milestones.create(
+        number=1,
+        name="Prompts",
+        description="Prompts.",
+        amount_usd=450,
+        created_at=timezone.now() - timedelta(hours=1),
+        due_date=(timezone.now() + timedelta(days=1)).date(),
+    )
+    _touch(contract)
+    assert badges(rows(listing(pm))["ctr_owner_fixed_450"]) == []
+
+    # The mirror's moments moved back three days, as if three days had passed since the sync.
+    mirrored = MirrorContract.objects.filter(contract_id="ctr_owner_fixed_450")
+    mirrored.update(
+        overdue_at=timezone.now() - timedelta(days=2),
+        attention_next_at=timezone.now() - timedelta(days=2),
+    )
+
+    assert badges(rows(listing(pm))["ctr_owner_fixed_450"]) == ["Overdue"]
+    assert mirrored.get().attention_next_at > timezone.now()
+
+
 def test_a_contract_whose_milestones_exceed_its_estimate_is_over_committed(pm):
     contract = _owner().get(id="ctr_owner_fixed_300")
     contract.milestones.create(number=2, name="Extra", description="More.", amount_usd=100)

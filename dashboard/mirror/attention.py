@@ -133,13 +133,14 @@ def score_now(flags: int, overdue_at, unfunded_since, unfunded_due_at, now) -> t
     return score, min(moments, default=NEVER)
 
 
-def refresh(rows, now=None) -> int:
+def refresh(rows, now=None, *, due: bool | None = None) -> int:
     """Brings the stored score of these contracts (a queryset) up to `now` where the clock changed
     it since (a due date passed, a milestone became a day old). Usually none, a few at most: one
-    indexed query finds that out. Returns how many were brought up to date."""
+    indexed query finds that out, unless the caller knows already (`due`: the pages' read of the
+    account asks, `reading.account_for_request`). Returns how many were brought up to date."""
     now = now or timezone.now()
     stale = rows.filter(attention_next_at__lt=now)
-    if not stale.exists():
+    if due is False or (due is None and not stale.exists()):
         return 0
     # Read and written in one transaction: a contract the worker rewrites meanwhile keeps the
     # score it was written with (SQLite's IMMEDIATE transactions and, on PostgreSQL, the row

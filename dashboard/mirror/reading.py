@@ -4,8 +4,14 @@ own writes)."""
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.db import connection
+from django.utils import timezone
+
 from dashboard import opentrain, services
 from dashboard.mirror.models import Account, Contract
+from dashboard.models import Approval
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
 
@@ -19,10 +25,52 @@ def account_for_request(request) -> Account | None:
     token = services.token_for(request)
     account = None
     if token:
-        account = Account.objects.filter(fingerprint=services.token_fingerprint(token)).first()
+        account = _glance(services.token_fingerprint(token))
     if request.method == "GET":
         request.mirror_account = account
     return account
+
+
+def _glance(fingerprint: str) -> Account | None:
+    """The account's row, with what every page asks next, read in the same statement:
+    - `attention_due`: whether a contract's attention score is due for a refresh (the list's
+      `attention.refresh` skips its own check when none is);
+    - `approvals_stamp`: how many approvals the account has and when the last changed, one string
+      that changes with either (a part of the navigation count's cache key, `inbox.open_count`).
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    account = next(iter(Account.objects.raw(_glance_sql(), [now, fingerprint])), None)
+    if account is not None:
+        account.attention_due = bool(account.attention_due)
+        # SQLite gives the time as text; no spaces (memcached refuses them in a key).
+        account.approvals_stamp = f"{account.approvals_count}:{account.approvals_changed}".replace(
+            " ", "T"
+        )
+    return account
+
+
+@cache
+def _glance_sql() -> str:
+    """Written out, with names from the models' metadata: the ORM took 1.3 ms to build this
+    statement, three times what PostgreSQL takes to run it, and the three reads it replaces cost
+    a round trip each on every page."""
+    account, contract, approval = Account._meta, Contract._meta, Approval._meta
+
+    def column(meta, name):
+        return meta.get_field(name).column
+
+    fingerprint = column(account, "fingerprint")
+    approvals = (
+        f"{approval.db_table} p WHERE p.{column(approval, 'token_fingerprint')} = a.{fingerprint}"
+    )
+    return (
+        f"SELECT a.*, EXISTS(SELECT 1 FROM {contract.db_table} c "  # noqa: S608
+        f"WHERE c.{column(contract, 'account')} = a.{account.pk.column} "
+        f"AND c.{column(contract, 'attention_next_at')} < %s) AS attention_due, "
+        f"(SELECT COUNT(*) FROM {approvals}) AS approvals_count, "
+        f"(SELECT MAX(p.{column(approval, 'updated_at')}) FROM {approvals}) AS approvals_changed "
+        f"FROM {account.db_table} a WHERE a.{fingerprint} = %s"
+    )
 
 
 def contract(account: Account | None, contract_id: str) -> opentrain.Contract | None:

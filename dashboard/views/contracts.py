@@ -27,7 +27,7 @@ def contract_list(request):
     chosen = form.values()
     account = account_for_request(request)
     contracts = Contract.objects.for_account(account)
-    attention.refresh(contracts)
+    attention.refresh(contracts, due=account is not None and account.attention_due)
     rows = filters.apply(contracts, **chosen)
     page = filters.page_rows(rows, filters.PAGE_SIZE, request.GET.get("page"))
     editor = request.user.has_perm("dashboard.make_changes")
