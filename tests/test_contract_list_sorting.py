@@ -90,7 +90,7 @@ def test_a_milestone_created_today_is_not_yet_a_reason(pm):
     assert badges(rows(listing(pm))["ctr_owner_fixed_450"]) == []
 
 
-def test_a_reason_that_starts_with_time_shows_once_its_moment_passes_without_a_sync(pm):
+def _a_milestone_due_tomorrow():
     contract = _owner().get(id="ctr_owner_fixed_450")
     contract.milestones.create(
         number=1,
@@ -101,6 +101,10 @@ def test_a_reason_that_starts_with_time_shows_once_its_moment_passes_without_a_s
         due_date=(timezone.now() + timedelta(days=1)).date(),
     )
     _touch(contract)
+
+
+def test_a_reason_that_starts_with_time_shows_once_its_moment_passes_without_a_sync(pm):
+    _a_milestone_due_tomorrow()
     assert badges(rows(listing(pm))["ctr_owner_fixed_450"]) == []
 
     # Three days on (the list's own refresh does this with the clock): overdue, no sync between.
@@ -113,16 +117,7 @@ def test_a_reason_that_starts_with_time_shows_once_its_moment_passes_without_a_s
 
 
 def test_the_list_itself_brings_a_score_up_to_date_once_its_moment_has_passed(pm):
-    contract = _owner().get(id="ctr_owner_fixed_450")
-    contract.milestones.create(
-        number=1,
-        name="Prompts",
-        description="Prompts.",
-        amount_usd=450,
-        created_at=timezone.now() - timedelta(hours=1),
-        due_date=(timezone.now() + timedelta(days=1)).date(),
-    )
-    _touch(contract)
+    _a_milestone_due_tomorrow()
     assert badges(rows(listing(pm))["ctr_owner_fixed_450"]) == []
 
     # The mirror's moments moved back three days, as if three days had passed since the sync.
