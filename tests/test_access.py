@@ -7,6 +7,7 @@ import re
 import uuid
 
 import pytest
+from django.contrib.auth.models import Group, Permission, User
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
@@ -196,6 +197,33 @@ def test_an_editor_sees_the_write_buttons_the_viewer_does_not(sandbox, pm):
         "/contracts/ctr_owner_hourly_38/milestones/new/",
     ):
         assert _write_buttons(pm.get(path).content.decode()), path
+
+
+def test_a_role_taken_away_or_given_counts_from_the_next_page_without_signing_in_again(
+    sandbox, pm, editor
+):
+    page = "/contracts/ctr_owner_hourly_38/"
+    editors = Group.objects.get(name="editors")
+    editor.groups.remove(editors)
+    assert _write_buttons(pm.get(page).content.decode()) == []
+
+    # Given to the person alone, not through a group.
+    editor.user_permissions.add(Permission.objects.get(codename="make_changes"))
+    assert _write_buttons(pm.get(page).content.decode())
+
+    editor.user_permissions.clear()
+    editor.groups.add(editors)
+    assert _write_buttons(pm.get(page).content.decode())
+
+
+def test_a_deactivated_person_is_signed_out_at_their_next_page(sandbox, pm, editor):
+    assert pm.get("/contracts/").status_code == 200
+    User.objects.filter(pk=editor.pk).update(is_active=False)
+
+    response = pm.get("/contracts/")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
 
 
 def _state():
