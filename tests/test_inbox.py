@@ -5,11 +5,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from dashboard.inbox import GROUP_LIMIT, GROUPS, collect
 from dashboard.mirror.attention import BADGES
 from dashboard.mirror.models import Account, BudgetSnapshot, Contract
+from dashboard.models import Snooze
 from sandbox.models import Contract as SandboxContract
 from tests.inbox_helpers import counted, inbox, item, keys, request_handoff
 from tests.milestone_helpers import use_account
@@ -189,6 +191,20 @@ def test_the_navigation_count_follows_a_new_approval_without_a_sync(pm):
 
     after = _nav_count(pm.get("/contracts/").content.decode())
     assert after == before + 1 == counted(inbox(pm))
+
+
+def test_the_navigation_count_follows_a_snooze_and_its_waking_for_that_person_only(pm, viewer):
+    other = Client()
+    other.force_login(viewer)
+    before = _nav_count(pm.get("/contracts/").content.decode())
+    assert before == _nav_count(other.get("/contracts/").content.decode()) > 0
+
+    pm.post("/inbox/snooze/", {"key": "no_funded:ctr_owner_fixed_450"})
+
+    assert _nav_count(pm.get("/contracts/").content.decode()) == before - 1
+    assert _nav_count(other.get("/contracts/").content.decode()) == before
+    Snooze.objects.update(until=timezone.now() - timedelta(seconds=1))  # a day later
+    assert _nav_count(pm.get("/contracts/").content.decode()) == before
 
 
 def _nav_count(html: str) -> int:

@@ -109,32 +109,34 @@ def page(account: Account | None, user, *, now=None, expand: str = "") -> dict:
 def open_count(account: Account | None, user) -> int:
     """The navigation's count on the other pages: the same items, counted in the database, and
     kept for up to a minute while nothing they depend on changes. `account` as the pages read it
-    (`reading.account_for_request`), with its approvals' stamp."""
-    hidden = Snooze.hidden_keys(user)
+    (`reading.account_for_request`: for `user`, with the stamps of what the count depends on)."""
 
     def count():
+        hidden = Snooze.hidden_keys(user)
         found = collect(account, hidden, limit=0)
         setup = [item for item in setup_items(account) if item.key not in hidden]
         return sum(kind.total for kind in found.values()) + len(setup)
 
-    return _kept(account, hidden, "count", count)
-
-
-def _kept(account: Account | None, hidden: set[str], what: str, compute):
-    """`compute()`, kept for up to a minute while the mirror (its version and stored setup), the
-    approvals and the person's snoozes stay as they are: every page's navigation reads it."""
     if account is None:
-        return compute()
+        return count()
+    # Kept while the mirror (its version and stored setup), the approvals and the person's
+    # snoozes stay as they are. The setup problems are in the key as well: a refused write stores
+    # one without a sync. And the minute: items also come with time (a due date passing, an
+    # approval expiring).
     synced = account.synced_at.timestamp() if account.synced_at else 0
-    changes = f"{account.version}:{synced}:{account.approvals_stamp}"
-    # The setup problems too: a refused write stores one without a sync.
     setup = json.dumps(account.access, sort_keys=True, default=str)
-    snoozes = hashlib.sha256("\n".join([setup, *sorted(hidden)]).encode()).hexdigest()[:16]
-    # The minute: items also come with time (a due date passing, an approval expiring).
-    key = f"inbox:{what}:{account.pk}:{changes}:{snoozes}:{int(time.time() // 60)}"
+    changes = "\n".join([setup, account.approvals_stamp, account.snoozes_stamp])
+    key = ":".join(
+        [
+            f"inbox:count:{account.pk}:{account.version}:{synced}",
+            hashlib.sha256(changes.encode()).hexdigest()[:16],
+            str(int(time.time() // 60)),
+            str(user.pk),
+        ]
+    )
     value = cache.get(key)
     if value is None:
-        value = compute()
+        value = count()
         cache.set(key, value, KEPT_SECONDS)
     return value
 
