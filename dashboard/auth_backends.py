@@ -26,11 +26,7 @@ class ModelBackendOneQuery(ModelBackend):
             return None
         user = rows[0]
         if not user.is_superuser:  # a superuser's are all of them, read only when asked
-            user._dashboard_permissions = {
-                f"{row.permission_app}.{row.permission_codename}"
-                for row in rows
-                if row.permission_codename
-            }
+            user._dashboard_permissions = _names(rows)
         return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):
@@ -39,14 +35,17 @@ class ModelBackendOneQuery(ModelBackend):
         if not hasattr(user_obj, "_dashboard_permissions"):  # read once per request
             if user_obj.is_superuser:
                 names = Permission.objects.values_list("content_type__app_label", "codename")
+                user_obj._dashboard_permissions = {f"{app}.{name}" for app, name in names}
             else:
-                names = [
-                    (row.permission_app, row.permission_codename)
-                    for row in get_user_model()._default_manager.raw(_person_sql(), [user_obj.pk])
-                    if row.permission_codename
-                ]
-            user_obj._dashboard_permissions = {f"{app}.{name}" for app, name in names}
+                rows = get_user_model()._default_manager.raw(_person_sql(), [user_obj.pk])
+                user_obj._dashboard_permissions = _names(rows)
         return user_obj._dashboard_permissions
+
+
+def _names(rows) -> set[str]:
+    return {
+        f"{row.permission_app}.{row.permission_codename}" for row in rows if row.permission_codename
+    }
 
 
 @cache
