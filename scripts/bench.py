@@ -71,12 +71,13 @@ def main() -> None:
             capture = capture_sandbox(reconcile_n, tmp)
         upstream = FastUpstream(capture, free_port())
         try:
-            for kind in kinds if "pages" in parts else []:
-                for n in sizes:
-                    print(f"Pages, {kind}, {n:,} contracts ...", flush=True)
-                    rounds = 10 if args.quick else 30
-                    result = bench_pages(kind, n, tmp, capture, upstream.url, args.pg, rounds)
-                    results["pages"].append(result)
+            if "pages" in parts:
+                configs = [(kind, n) for kind in kinds for n in sizes]
+                rounds = 10 if args.quick else 30
+                pages = bench_pages(configs, tmp, capture, upstream.url, args.pg, rounds)
+                results["pages"] = pages
+                for result in pages:
+                    print(f"Pages, {result['kind']}, {result['n']:,} contracts:", flush=True)
                     for row in result["rows"]:
                         print(
                             f"  {row.label}: median {fmt_ms(median(row.times))} ms, "

@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -112,34 +113,84 @@ def filled_mirror(
     return env, schema, time.perf_counter() - started
 
 
+@dataclass
+class Setup:
+    """One configuration being measured: its mirror, its web server and its worker."""
+
+    kind: str
+    n: int
+    fill_s: float
+    schema: str
+    server: Server
+    worker: subprocess.Popen
+    rows: list[Row] = field(default_factory=list)
+    timer: PageTimer | None = None
+    first: str = ""
+
+
 def bench_pages(
-    kind: str, n: int, tmp: Path, capture: Path, upstream_url: str, pg_url: str, rounds: int
-) -> dict:
-    env, schema, fill_s = filled_mirror("bench_pages", kind, n, tmp, capture, upstream_url, pg_url)
-    server = Server.start(env, tmp / f"web-{kind}-{n}.log")
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "sync_worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    configs: list[tuple[str, int]],
+    tmp: Path,
+    capture: Path,
+    upstream_url: str,
+    pg_url: str,
+    rounds: int,
+) -> list[dict]:
+    """Every (database, size) in `configs` at once: all filled and served first, then each timed
+    round asks every page of every configuration in turn, request by request. The host's speed
+    moves during a run (by up to 2x within minutes on these machines), and this way it moves
+    every configuration's figures alike, where measuring them one after the other left it to
+    chance which one met a slow stretch."""
+    setups: list[Setup] = []
     try:
-        result = _measure(server, worker.pid, rounds)
+        for kind, n in configs:
+            print(f"Filling {kind} with {n:,} contracts ...", flush=True)
+            env, schema, fill_s = filled_mirror(
+                "bench_pages", kind, n, tmp, capture, upstream_url, pg_url
+            )
+            server = Server.start(env, tmp / f"web-{kind}-{n}.log")
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "sync_worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            setups.append(Setup(kind, n, fill_s, schema, server, worker))
+        for setup in setups:
+            _sign_in(setup)
+        print(f"Timing the pages of {len(setups)} configurations in turn ...", flush=True)
+        for round_number in range(3 + rounds):  # 3 warm-up rounds: imports, templates, connections
+            for i in range(len(PAGES)):
+                for setup in setups:
+                    _timed(setup.server, setup.timer, setup.rows[i], record=round_number >= 3)
+        results = []
+        for setup in setups:
+            memory = _memory(setup)
+            results.append(
+                {
+                    "kind": setup.kind,
+                    "n": setup.n,
+                    "fill_s": setup.fill_s,
+                    "rows": setup.rows,
+                    "memory": memory,
+                }
+            )
+        return results
     finally:
-        worker.terminate()
-        worker.wait(timeout=20)
-        server.stop()
-        drop_schema(kind, schema, pg_url)
-    return {"kind": kind, "n": n, "fill_s": fill_s, **result}
+        for setup in setups:
+            setup.worker.terminate()
+            setup.worker.wait(timeout=20)
+            setup.server.stop()
+            drop_schema(setup.kind, setup.schema, pg_url)
 
 
-def _measure(server: Server, worker_pid: int, rounds: int) -> dict:
-    web = sign_in(server.url, USERNAME, PASSWORD, timeout=60)
-    first = web.get("/contracts/").text
-    contract_id = CONTRACT_LINK.findall(first)[-1]
-    version = VERSION.search(first).group(1)
-    rows = [
+def _sign_in(setup: Setup) -> None:
+    web = sign_in(setup.server.url, USERNAME, PASSWORD, timeout=60)
+    setup.first = web.get("/contracts/").text
+    contract_id = CONTRACT_LINK.findall(setup.first)[-1]
+    version = VERSION.search(setup.first).group(1)
+    setup.rows = [
         Row(
             label,
             path.format(id=contract_id, v=version),
@@ -147,29 +198,27 @@ def _measure(server: Server, worker_pid: int, rounds: int) -> dict:
         )
         for label, path in PAGES
     ]
-    timer = PageTimer(server.url, web)
-    for _ in range(3):  # warm-up: imports, templates, connections
-        for row in rows:
-            _timed(server, timer, row, record=False)
-    for _ in range(rounds):
-        for row in rows:
-            _timed(server, timer, row, record=True)
+    setup.timer = PageTimer(setup.server.url, web)
 
-    # Memory over 1,000 more requests: the pages in turn, every 10th a Sync now (a task the
-    # worker runs: a read of the updates feed from the fast upstream).
-    web_pid = gunicorn_worker(server)
-    before = {"web": rss_kib(web_pid), "worker": rss_kib(worker_pid)}
-    csrf = form_inputs(first).get("csrfmiddlewaretoken", "")
+
+def _memory(setup: Setup) -> dict:
+    """The web and worker memory before and after 1,000 more requests: the pages in turn, every
+    10th a Sync now (a task the worker runs: a read of the updates feed from the fast upstream)."""
+    web_pid = gunicorn_worker(setup.server)
+    before = {"web": rss_kib(web_pid), "worker": rss_kib(setup.worker.pid)}
+    csrf = form_inputs(setup.first).get("csrfmiddlewaretoken", "")
     for i in range(1000):
         if i % 10 == 9:
-            response = web.post("/sync/now/", data={"csrfmiddlewaretoken": csrf})
+            response = setup.timer.web.post("/sync/now/", data={"csrfmiddlewaretoken": csrf})
             if response.status_code != 302:
                 sys.exit(f"Sync now answered {response.status_code}")
         else:
-            _timed(server, timer, rows[i % len(rows)], record=False)
+            _timed(setup.server, setup.timer, setup.rows[i % len(setup.rows)], record=False)
     time.sleep(2)  # let the worker finish the last task
-    after = {"web": rss_kib(web_pid), "worker": rss_kib(worker_pid)}
-    return {"rows": rows, "memory": {"before": before, "after": after}}
+    return {
+        "before": before,
+        "after": {"web": rss_kib(web_pid), "worker": rss_kib(setup.worker.pid)},
+    }
 
 
 class PageTimer:
@@ -177,6 +226,7 @@ class PageTimer:
     the timing adds to the server's own time is loopback and the least a client can do."""
 
     def __init__(self, url: str, web: httpx.Client):
+        self.web = web
         self.host, self.port = httpx.URL(url).host, httpx.URL(url).port
         self.headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in web.cookies.items())}
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)

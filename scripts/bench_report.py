@@ -139,8 +139,10 @@ the benchmark's own that it drops afterwards):
   every page's navigation shows its open count. The planner's statistics are gathered after the
   fill (`ANALYZE`), as a live database has them. *Server median*: time from sending the request to
   reading the full response, measured by the client over loopback on the same machine, signed
-  in, pages interleaved round by round, on one kept-alive `http.client` connection (httpx, which
-  signs in, added 1-3 ms of its own to each request). *Upstream
+  in, on one kept-alive `http.client` connection per server (httpx, which signs in, added 1-3 ms
+  of its own to each request). Every database and size is filled and served at once, and each
+  round asks every page of every one of them in turn, request by request: the host's speed moves
+  during a run, and so it moves all their figures alike. *Upstream
   calls*: counted from the server's log; every page must make none.
 - **Memory**: RSS of the gunicorn worker and of `sync_worker`, before and after 1,000 more
   requests (the pages in turn, every 10th a POST to Sync now, so the worker runs 100 sync tasks,
