@@ -107,6 +107,23 @@ def test_it_pages_long_lists_by_25(pm, sandbox):
     assert last.count('data-label="Contract"') == total - 25 * ((total - 1) // 25)
 
 
+def test_a_page_past_the_end_shows_the_last_and_one_that_is_no_number_the_first(pm, sandbox):
+    from sandbox.management.commands.seed_sandbox import seed_bulk
+
+    seed_bulk(Account.objects.get(key="owner"), 40)
+    sync_account()
+    total = _owner_contracts().count()
+    pages = (total + 24) // 25
+
+    past = pm.get("/contracts/", {"page": pages + 5}).content.decode()
+    assert f"{total} contracts, page {pages} of {pages}" in past
+    assert past.count('data-label="Contract"') == total - 25 * (pages - 1)
+    for wrong in ("two", "", "2.5"):
+        first = pm.get("/contracts/", {"page": wrong}).content.decode()
+        assert f"{total} contracts, page 1 of {pages}" in first, wrong
+        assert first.count('data-label="Contract"') == 25, wrong
+
+
 def test_a_change_upstream_shows_once_the_worker_synced_it(pm, sandbox):
     Contract.objects.filter(account__key="owner").update(
         title="Renamed upstream", updated_at=timezone.now()
