@@ -229,6 +229,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Security --------------------------------------------------------------------------------
 SECURE_HTTPS = _bool("SECURE_HTTPS", False)
+# Database sessions, read with one plain statement (dashboard/sessions.py).
+SESSION_ENGINE = "dashboard.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS

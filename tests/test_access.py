@@ -5,11 +5,14 @@ The URLs come from walking the URL configuration, so a new page is covered witho
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.contrib.sessions.models import Session
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
+from django.utils import timezone
 
 from dashboard.models import Approval, Submission
 from sandbox.models import Approval as UpstreamApproval
@@ -219,6 +222,16 @@ def test_a_role_taken_away_or_given_counts_from_the_next_page_without_signing_in
 def test_a_deactivated_person_is_signed_out_at_their_next_page(sandbox, pm, editor):
     assert pm.get("/contracts/").status_code == 200
     User.objects.filter(pk=editor.pk).update(is_active=False)
+
+    response = pm.get("/contracts/")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_a_session_past_its_expiry_signs_the_person_out_at_their_next_page(sandbox, pm):
+    assert pm.get("/contracts/").status_code == 200
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
 
     response = pm.get("/contracts/")
 
