@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard.mirror.models import Contract as MirrorContract
 from sandbox.demo import OWNER_TOKEN
 from sandbox.models import Account, Contract
 from tests.mirror_helpers import sync_account, sync_token
@@ -73,6 +74,21 @@ def test_it_searches_titles_and_freelancers_ignoring_case(pm, sandbox):
     for contract in _owner_contracts():
         expected = "maria g" in contract.freelancer_display_name.lower()
         assert (contract.title in html) == expected or "maria g" in contract.title.lower()
+
+
+def test_a_very_long_title_is_found_by_its_first_words_and_kept_short_enough_to_index(pm, sandbox):
+    # OpenTrain sets no limit on a title; PostgreSQL's index on the search text does (2,704 bytes).
+    contract = Contract.objects.get(id="ctr_owner_hourly_38")
+    contract.title = "Farsi poetry rating " + "📝" * 2000
+    contract.updated_at = timezone.now()
+    contract.save()
+    sync_account()
+
+    html = pm.get("/contracts/", {"q": "farsi poetry"}).content.decode()
+
+    assert '<tr data-href="/contracts/ctr_owner_hourly_38/"' in html
+    stored = MirrorContract.objects.get(contract_id="ctr_owner_hourly_38").search_text
+    assert len(stored.encode()) < 2704
 
 
 def test_it_says_so_when_nothing_matches(pm, sandbox):

@@ -171,7 +171,12 @@ class Contract(models.Model):
             models.Index(
                 fields=["account", "upstream_created_at", "id"], name="mirror_contract_newest"
             ),
-            models.Index(fields=["account", "payment_type"], name="mirror_contract_model"),
+            # The filters and a search, answered from the index alone (its text is short:
+            # store.SEARCH_TEXT_CAP); it serves the payment-model filter alone too.
+            models.Index(
+                fields=["account", "payment_type", "status", "search_text"],
+                name="mirror_contract_search",
+            ),
             models.Index(fields=["account", "title", "id"], name="mirror_contract_title"),
             models.Index(fields=["account", "rate_usd", "id"], name="mirror_contract_rate"),
             models.Index(

@@ -45,7 +45,7 @@ def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
         "freelancer_country": freelancer.country[:100],
         "search_text": " ".join(
             (contract.title, freelancer.display_name, freelancer.country)
-        ).casefold(),
+        ).casefold()[:SEARCH_TEXT_CAP],
         "budget_state": (budget.state if budget else "")[:20],
         "consumed_fraction": budget.consumed_fraction if budget else None,
         "remaining_volume": budget.remaining_volume if budget else None,
@@ -79,6 +79,9 @@ def milestone_fields(milestone: opentrain.Milestone) -> dict:
 
 
 CHUNK = 200  # contracts a transaction, when many are written at once
+# The search text's length at most: it is a b-tree index's key (mirror_contract_search), whose
+# entries PostgreSQL keeps under 2,704 bytes (600 characters of up to 4 bytes each, and the rest).
+SEARCH_TEXT_CAP = 600
 
 
 def save_contract(account: Account, contract: opentrain.Contract) -> bool:
