@@ -11,6 +11,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
+from dashboard.statements import column
+
 
 class ModelBackendOneQuery(ModelBackend):
     def get_user(self, user_id):
@@ -58,22 +60,18 @@ def _person_sql() -> str:
     own = get_user_model().user_permissions.through._meta
     member = get_user_model().groups.through._meta
     granted = Group.permissions.through._meta
-    permission = _column(own, "permission")
+    permission = column(own, "permission")
     # Table and column names from the models' metadata; the person's ID is a parameter.
     return (
         f"SELECT u.*, t.app_label AS permission_app, p.codename AS permission_codename "  # noqa: S608
         f"FROM {person.db_table} u "
-        f"LEFT JOIN (SELECT {_column(own, 'user')} AS person, {permission} AS permission "
+        f"LEFT JOIN (SELECT {column(own, 'user')} AS person, {permission} AS permission "
         f"FROM {own.db_table} "
-        f"UNION SELECT m.{_column(member, 'user')}, g.{_column(granted, 'permission')} "
+        f"UNION SELECT m.{column(member, 'user')}, g.{column(granted, 'permission')} "
         f"FROM {granted.db_table} g JOIN {member.db_table} m "
-        f"ON m.{_column(member, 'group')} = g.{_column(granted, 'group')}) granted "
+        f"ON m.{column(member, 'group')} = g.{column(granted, 'group')}) granted "
         f"ON granted.person = u.{person.pk.column} "
         f"LEFT JOIN {Permission._meta.db_table} p ON p.id = granted.permission "
         f"LEFT JOIN {ContentType._meta.db_table} t ON t.id = p.content_type_id "
         f"WHERE u.{person.pk.column} = %s"
     )
-
-
-def _column(meta, name: str) -> str:
-    return meta.get_field(name).column

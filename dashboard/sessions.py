@@ -7,6 +7,8 @@ from django.contrib.sessions.backends import db
 from django.db import connection
 from django.utils import timezone
 
+from dashboard.statements import column
+
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
@@ -20,11 +22,7 @@ class SessionStore(db.SessionStore):
 @cache
 def _session_sql() -> str:
     meta = db.SessionStore.get_model_class()._meta
-
-    def column(name):
-        return meta.get_field(name).column
-
     return (
-        f"SELECT * FROM {meta.db_table} WHERE {column('session_key')} = %s "  # noqa: S608
-        f"AND {column('expire_date')} > %s"
+        f"SELECT * FROM {meta.db_table} WHERE {column(meta, 'session_key')} = %s "  # noqa: S608
+        f"AND {column(meta, 'expire_date')} > %s"
     )

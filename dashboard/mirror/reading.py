@@ -14,6 +14,7 @@ from dashboard.mirror.models import Account, Contract
 from dashboard.models import Approval, Snooze
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
+from dashboard.statements import column
 
 
 def account_for_request(request) -> Account | None:
@@ -68,9 +69,6 @@ def _glance_sql() -> str:
         Approval._meta,
         Snooze._meta,
     )
-
-    def column(meta, name):
-        return meta.get_field(name).column
 
     fingerprint = column(account, "fingerprint")
     approvals = (
