@@ -130,7 +130,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.middleware.Authentication",
     "dashboard.middleware.LoginRequired",
     "dashboard.middleware.security_headers",
     "django.contrib.messages.middleware.MessageMiddleware",

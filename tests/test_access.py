@@ -9,12 +9,14 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
-from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
-from dashboard.models import Approval, Submission
+from dashboard.models import Approval, Session, Submission
+from dashboard.sessions import SessionStore
 from sandbox.models import Approval as UpstreamApproval
 from sandbox.models import Contract, Milestone
 from tests.milestone_helpers import LATER
@@ -237,6 +239,54 @@ def test_a_session_past_its_expiry_signs_the_person_out_at_their_next_page(sandb
 
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
+
+
+def test_a_password_changed_elsewhere_signs_the_old_session_out_at_its_next_page(
+    sandbox, pm, editor
+):
+    assert pm.get("/contracts/").status_code == 200
+    editor.set_password("a-new-password-set-elsewhere")
+    editor.save()
+
+    response = pm.get("/contracts/")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_a_person_deleted_is_signed_out_and_their_sessions_go_with_them(sandbox, pm, editor):
+    assert pm.get("/contracts/").status_code == 200
+    assert Session.objects.filter(person=editor).exists()
+    editor.delete()
+
+    response = pm.get("/contracts/")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+    assert not Session.objects.exists()
+
+
+def test_a_session_that_names_no_one_is_an_anonymous_visitor(client, db):
+    session = SessionStore()
+    session["note"] = "kept before signing in"
+    session.create()
+    client.cookies["sessionid"] = session.session_key
+
+    response = client.get("/contracts/")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_a_page_reads_the_person_and_their_roles_with_the_session_not_again(sandbox, pm):
+    pm.get("/contracts/")
+    with CaptureQueriesContext(connection) as queries:
+        assert pm.get("/contracts/").status_code == 200
+
+    people = [q["sql"] for q in queries.captured_queries if User._meta.db_table in q["sql"]]
+    assert len(people) == 1
+    assert Session._meta.db_table in people[0]
+    assert "codename" in people[0]
 
 
 def _state():

@@ -7,11 +7,11 @@ from io import StringIO
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 
 from dashboard.models import Submission
 from dashboard.roles import can_edit
+from dashboard.sessions import SessionStore
 
 
 def _call(*args):

@@ -3,11 +3,11 @@
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
 
 from dashboard.auth_backends import ModelBackendOneQuery
+from dashboard.sessions import SessionStore
 
 # The backend a password sign-in goes through (settings.AUTHENTICATION_BACKENDS).
 MODEL_BACKEND = f"{ModelBackendOneQuery.__module__}.{ModelBackendOneQuery.__qualname__}"
