@@ -186,18 +186,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
 
-# Prepared statements (PostgreSQL): a query a connection has run five times is parsed and planned
-# once, then only executed (psycopg's default; Django turns it off unless asked). It took 1.4 ms off
-# a list page of six queries. Behind a PgBouncer older than 1.21 in transaction mode, set false.
-DATABASE_PREPARED_STATEMENTS = _bool("DATABASE_PREPARED_STATEMENTS", True)
-if (
-    DATABASE_PREPARED_STATEMENTS
-    and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-):
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
-    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
-
 CACHES = {"default": _read("CACHE_URL", env.cache_url, default="locmemcache://")}
 # django-environ maps redis:// to django-redis whenever that package happens to be installed; the
 # dashboard always uses Django's built-in backend (redis-py, from the `prod` extra).

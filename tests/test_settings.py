@@ -37,7 +37,6 @@ def _start(**env):
         ("PORT", "eighty"),
         ("OT_API_BASE_URL", "ftp://example.com/api"),
         ("DATABASE_URL", "nosuchdb://x"),
-        ("DATABASE_PREPARED_STATEMENTS", "ture"),
         ("OT_SYNC_POLL_SECONDS", "a while"),
         ("OT_SYNC_READ_PROCESS_FROM", "0"),
         ("OT_SYNC_READ_PROCESS_FROM", "many"),
