@@ -32,3 +32,15 @@ def _parts(prefix: str, name: str) -> tuple[str, str] | None:
     except (NoReverseMatch, ValueError):
         return None
     return before, after
+
+
+def route(name: str, *args: str) -> str:
+    """`reverse(name, args=args)` for a route whose arguments never change (the navigation, the
+    forms' actions, the exports), reversed once per script prefix. Every page has about 17 such
+    links; Django's `{% url %}` reversed each one on every request (0.4 ms a page)."""
+    return _route(get_script_prefix(), name, args)
+
+
+@lru_cache(maxsize=256)
+def _route(prefix: str, name: str, args: tuple[str, ...]) -> str:
+    return reverse(name, args=args or None)

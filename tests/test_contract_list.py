@@ -1,6 +1,6 @@
 """The contracts list: signed-in only, read from the mirror, filtered and paged in SQL."""
 
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from dashboard.mirror.models import Contract as MirrorContract
@@ -44,6 +44,23 @@ def test_it_never_shows_another_accounts_contracts(pm, sandbox):
     )
     for contract in others:
         assert contract.title not in html
+
+
+def test_under_a_sub_path_every_link_of_the_page_carries_it_and_at_the_root_none_does(
+    pm, sandbox
+):
+    set_script_prefix("/ops/")  # as Django's WSGI handler does for SCRIPT_NAME=/ops
+    try:
+        under = pm.get("/contracts/").content.decode()
+    finally:
+        set_script_prefix("/")
+    at_root = pm.get("/contracts/").content.decode()
+
+    for name in ("inbox", "approval_list", "activity", "sync_now", "logout"):
+        assert f'"/ops{reverse(name)}"' in under, name
+        assert f'"{reverse(name)}"' in at_root
+    assert f'"/ops{reverse("contracts_export", args=["csv"])}?' in under
+    assert '"/ops/' not in at_root
 
 
 def test_the_banner_says_sandbox_and_shows_the_token_masked(pm, sandbox):
