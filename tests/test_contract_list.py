@@ -46,9 +46,7 @@ def test_it_never_shows_another_accounts_contracts(pm, sandbox):
         assert contract.title not in html
 
 
-def test_under_a_sub_path_every_link_of_the_page_carries_it_and_at_the_root_none_does(
-    pm, sandbox
-):
+def test_under_a_sub_path_every_link_of_the_page_carries_it_and_at_the_root_none_does(pm, sandbox):
     set_script_prefix("/ops/")  # as Django's WSGI handler does for SCRIPT_NAME=/ops
     try:
         under = pm.get("/contracts/").content.decode()
