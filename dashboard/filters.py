@@ -5,7 +5,7 @@ from functools import cached_property
 
 from django import forms
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import F
+from django.db.models import F, IntegerField, Subquery
 
 from dashboard.opentrain.vocabulary import CONTRACT_STATUSES, PAYMENT_TYPES
 
@@ -125,13 +125,43 @@ def _order(column: str, direction: str = "descending"):
 
 
 def page_rows(rows, page_size: int, number):
-    """One page of the sorted rows: their IDs first (an index can often answer that alone, the
-    attention score's among them), then those rows' list columns."""
-    page = ListPaginator(rows.values_list("pk", flat=True), page_size).get_page(number)
+    """One page of the sorted rows, with how many there are, in one statement: the page's IDs
+    in a subquery (an index can often answer that alone, the attention score's among them),
+    those rows' list columns around it, and the capped count as a column of each row.
+
+    A page past the end, or a number that is no number, finds no rows: Django's paginator then
+    picks the page to show, as it always did, with a statement of its own for each step."""
+    paginator = ListPaginator(rows.values_list("pk", flat=True), page_size)
+    wanted = _page_number(number)
+    if wanted is not None:
+        bottom = (wanted - 1) * page_size
+        # One row beyond the page: past the count cap it tells whether there is a next page.
+        ids = paginator.object_list[bottom : bottom + page_size + 1]
+        found = list(
+            rows.model.objects.filter(pk__in=ids)
+            .only(*LIST_COLUMNS)
+            .annotate(listed=paginator.count_column())
+            .order_by(*rows.query.order_by)
+        )
+        if found:
+            paginator.count = found[0].listed
+            if not paginator.counted:  # the pages known so far: this one, and the next if any
+                paginator.num_pages = wanted + (len(found) > page_size)
+            return Page(found[:page_size], wanted, paginator)
+    page = paginator.get_page(number)
     ids = list(page.object_list)
     found = rows.model.objects.filter(pk__in=ids).only(*LIST_COLUMNS).in_bulk()
     page.object_list = [found[pk] for pk in ids]
     return page
+
+
+def _page_number(number) -> int | None:
+    """The page asked for, when it is a whole number from 1 up."""
+    try:
+        number = int(number or 1)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 1 else None
 
 
 class ListPaginator(Paginator):
@@ -142,6 +172,15 @@ class ListPaginator(Paginator):
     @cached_property
     def count(self):
         return self.object_list.order_by()[: COUNT_CAP + 1].count()
+
+    def count_column(self) -> Subquery:
+        """`count` as a column another statement can carry: PostgreSQL and SQLite work out a
+        subquery that names no outer row once per statement, not once per row."""
+        return Subquery(
+            self.object_list.order_by()[: COUNT_CAP + 1],
+            template="(SELECT COUNT(*) FROM (%(subquery)s) listed)",
+            output_field=IntegerField(),
+        )
 
     @property
     def counted(self) -> bool:
