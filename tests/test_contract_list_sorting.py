@@ -205,6 +205,20 @@ def test_an_unknown_sort_is_named_next_to_the_control_and_the_newest_come_first(
     assert shown_order(html) == shown_order(listing(pm))
 
 
+def test_the_filters_show_what_was_chosen_and_only_that(pm):
+    page = listing(pm, status="active", payment_type="PAY_PER_LABEL", sort="-rate")
+    html = re.search(r'<form method="get"[^>]*class="filters".*?</form>', page, re.S).group(0)
+    assert re.findall(r'<option value="([^"]*)" selected>', html) == [
+        "active",
+        "PAY_PER_LABEL",
+        "-rate",
+    ]
+    assert '<option value="all">All</option>' in html
+    assert html.count('<option value="') == len(filters.STATUS_CHOICES) + len(
+        filters.MODEL_CHOICES
+    ) + len(filters.SORTS)
+
+
 def test_the_sorted_column_says_so_and_its_header_reverses_it_keeping_the_filters(pm):
     html = listing(pm, status="active", sort="title")
     header = re.search(r'<th scope="col" aria-sort="ascending" class="sortable">.*?</th>', html)
