@@ -130,7 +130,7 @@ class Contract(models.Model):
     id = models.CharField(primary_key=True, max_length=60, default=new_contract_id)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
     status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
-    title = models.CharField(max_length=200)
+    title = models.TextField()  # OpenTrain documents no limit on a title
     job_id = models.CharField(max_length=60)
     proposal_id = models.CharField(max_length=60, blank=True)
     job_dm_conversation_id = models.CharField(max_length=60, blank=True)
