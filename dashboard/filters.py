@@ -13,6 +13,8 @@ STATUS_CHOICES = [("all", "All"), *CONTRACT_STATUSES.items()]
 MODEL_CHOICES = [("", "Any payment model"), *PAYMENT_TYPES.items()]
 PAGE_SIZE = 25
 COUNT_CAP = 1000  # past this the list says "more than 1,000" instead of counting every row
+# Past any account's end (25 billion contracts), and a row offset the databases' integers hold.
+MAX_PAGE = 10**9
 
 # A sort: its words, the column it sorts (a header of the table) and its direction.
 SORTS = {
@@ -156,12 +158,12 @@ def page_rows(rows, page_size: int, number):
 
 
 def _page_number(number) -> int | None:
-    """The page asked for, when it is a whole number from 1 up."""
+    """The page asked for, when it is a whole number from 1 to MAX_PAGE."""
     try:
         number = int(number or 1)
     except (TypeError, ValueError):
         return None
-    return number if number >= 1 else None
+    return number if 1 <= number <= MAX_PAGE else None
 
 
 class ListPaginator(Paginator):
@@ -196,6 +198,8 @@ class ListPaginator(Paginator):
             raise PageNotAnInteger("That page number is not an integer") from exc
         if number < 1:
             raise EmptyPage("That page number is less than 1")
+        if number > MAX_PAGE:
+            raise EmptyPage("That page number is past any list's end")
         return number
 
     def page(self, number):

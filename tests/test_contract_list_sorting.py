@@ -251,6 +251,18 @@ def test_past_the_count_cap_the_list_says_more_than_and_pages_on(pm, monkeypatch
     assert "<span>Page 3</span>" in last
 
 
+def test_a_page_number_past_any_list_shows_the_last_page_counted_or_not(pm, monkeypatch):
+    total = _owner().count()
+    last = listing(pm, page=10**20)
+    assert f"{total} contracts" in last
+    assert len(rows(last)) == total
+    monkeypatch.setattr(filters, "COUNT_CAP", 5)
+    monkeypatch.setattr(filters, "PAGE_SIZE", 4)
+    beyond = listing(pm, page=10**20)
+    assert "More than 5 contracts, page 2" in beyond
+    assert len(rows(beyond)) == 4
+
+
 def test_editors_tick_active_contracts_for_milestones_together(pm):
     html = listing(pm)
     form = re.search(r'<form method="get" action="([^"]+)" id="pick".*?</form>', html, re.S)
