@@ -6,8 +6,10 @@ them, and past those, clones with new contract and milestone ids and creation ti
 a realistic mix of what the inbox looks for (`realistic()`: a few depleted and low budgets, overdue
 and long-unfunded milestones, work to review, contracts with nothing funded or over-committed; the
 rest healthy), then written through the mirror's store in chunks (`store.save_contracts`, as the
-sync writes them). The account is then marked as fully synced, as `opentrain_sync --full` would
-leave it.
+sync writes them). One contract in 500 also has a milestone's funding invoice pending
+(`store.save_pending_payments`, as the sync stores `GET /payments/pending`) and one in 500 a
+funding approval waiting for a person (as the dashboard records the approval OpenTrain answers).
+The account is then marked as fully synced, as `opentrain_sync --full` would leave it.
 
     DATABASE_URL=... OT_API_TOKEN=... OT_API_BASE_URL=... python scripts/bench_fill.py CAPTURE N
 """
@@ -36,6 +38,7 @@ from django.db import connection  # noqa: E402
 
 from dashboard import opentrain, services  # noqa: E402
 from dashboard.mirror import store, sync  # noqa: E402
+from dashboard.models import Approval  # noqa: E402
 from dashboard.opentrain.transport import parse_json  # noqa: E402
 
 IDS = re.compile(r'"((?:ctr|ms)_[A-Za-z0-9_]+)"')
@@ -51,6 +54,8 @@ MIX = {
     "nothing_funded": (300, 6),
     "over_committed": (500, 7),
     "review": (400, 8),
+    "payment": (500, 9),
+    "approval": (500, 10),
 }
 
 
@@ -100,10 +105,53 @@ def realistic(data: dict, i: int) -> dict:
     return data
 
 
+def waiting_on_people(data: dict, i: int, fingerprint: str, payments: list) -> None:
+    """The i-th contract's pending invoice or waiting approval, when MIX gives it one: for its
+    first milestone, as the sandbox would answer them."""
+    milestones = data.get("milestones") or []
+    if data.get("status") != "active" or not milestones:
+        return
+    milestone = milestones[0]
+    if has(i, "payment"):
+        payments.append(
+            {
+                "id": f"pay_bench_{i}",
+                "status": "PENDING_FUNDING",
+                "invoiceKind": "FUNDING",
+                "viewerRole": "EMPLOYER",
+                "amountUsd": milestone.get("amountUsd"),
+                "createdAt": stamp(NOW - timedelta(days=1)),
+                "invoiceNumber": f"INV-BENCH-{i}",
+                "job": {"id": data.get("jobId"), "title": data.get("title")},
+                "milestone": {"id": milestone["id"], "name": milestone.get("name")},
+            }
+        )
+    if has(i, "approval"):
+        approval = {
+            "id": f"apr_bench_{i}",
+            "type": "milestone_fund",
+            "status": "pending",
+            "contractId": data["id"],
+            "milestoneId": milestone["id"],
+            "approvalUrl": f"https://app.opentrain.ai/approvals/apr_bench_{i}",
+            "createdAt": stamp(NOW - timedelta(hours=3)),
+            "expiresAt": stamp(NOW + timedelta(days=6)),
+        }
+        labels = {"contract_title": data.get("title") or "", "milestone_label": "#1"}
+        Approval.objects.record(
+            opentrain.Approval.from_api(approval),
+            labels=labels,
+            requested_by=None,
+            token_fingerprint=fingerprint,
+        )
+
+
 def main() -> None:
     capture = json.loads(Path(sys.argv[1]).read_text())
     n = int(sys.argv[2])
-    account = sync.account_for(services.token_fingerprint(settings.OT_API_TOKEN), "OpenTrain")
+    fingerprint = services.token_fingerprint(settings.OT_API_TOKEN)
+    account = sync.account_for(fingerprint, "OpenTrain")
+    payments = []
     started = time.perf_counter()
     captured = [body for path, body in capture.items() if path.startswith("/contracts/")]
     for first in range(0, n, store.CHUNK):
@@ -113,8 +161,10 @@ def main() -> None:
             if i >= len(captured):
                 text = renamed(text, i)
             data = realistic(parse_json(text.encode())["contract"], i)
+            waiting_on_people(data, i, fingerprint, payments)
             contracts.append(opentrain.Contract.from_api(data))
         store.save_contracts(account, contracts)
+    store.save_pending_payments(account, payments)
     account.record_success(full=True)
     account.bump()
     # The planner's statistics, as a live database has them (PostgreSQL's autovacuum gathers them
