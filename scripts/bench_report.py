@@ -136,7 +136,8 @@ the benchmark's own that it drops afterwards):
   by `scripts/bench_fill.py`: the first N captured contracts, then clones of them with new ids and
   creation times, each given a realistic mix of what the inbox looks for (about 2.5% of contracts
   with a problem: depleted or low budgets, overdue or long-unfunded milestones, work to review,
-  nothing funded, over-committed), written with `store.save_contracts` in chunks of 200. The
+  nothing funded, over-committed), written with `store.save_contracts` in chunks of 200; one
+  contract in 500 also has a funding invoice pending and one in 500 an approval waiting. The
   inbox (`/`) has a 20 ms target and is read afresh on every view (nothing kept between views);
   every page's navigation shows its open count. The planner's statistics are gathered after the
   fill (`ANALYZE`), as a live database has them. *Server median*: time from sending the request to
