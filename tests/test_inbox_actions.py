@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from dashboard.inbox import GROUP_LIMIT
 from dashboard.models import Snooze
 from sandbox.models import Approval as SandboxApproval
 from sandbox.models import Milestone as SandboxMilestone
-from tests.inbox_helpers import decide, inbox, item, request_handoff
+from tests.inbox_helpers import decide, inbox, item, keys, request_handoff
 from tests.mirror_helpers import apply_approval, sync_account
 
 HOURLY_38 = ("ms_owner_hourly_38_1", "ctr_owner_hourly_38")
@@ -109,6 +110,32 @@ def test_a_payment_waiting_in_opentrain_shows_with_its_amount(pm):
     payment = item(inbox(pm), "payment:inv_outside_1")
     assert "A funding waits in OpenTrain" in payment and "$350.00" in payment
     assert 'href="/contracts/ctr_owner_label_035/">Open the contract' in payment
+
+
+def test_many_invoices_are_all_counted_five_shown_and_a_snoozed_one_leaves_the_count(pm):
+    milestones = SandboxMilestone.objects.filter(
+        contract__account__key="owner", contract__status="active"
+    ).order_by("id")[: GROUP_LIMIT + 2]
+    for number, milestone in enumerate(milestones):
+        SandboxApproval.objects.create(
+            type=SandboxApproval.MILESTONE_FUND,
+            contract=milestone.contract,
+            milestone=milestone,
+            invoice_id=f"inv_many_{number}",
+        )
+    sync_account()
+    invoices = [f"payment:inv_many_{number}" for number in range(GROUP_LIMIT + 2)]
+
+    html = inbox(pm)
+    assert [key for key in keys(html) if key in invoices] == invoices[:GROUP_LIMIT]
+    assert f'Pending payments <span class="muted">({len(invoices)})</span>' in html
+    everything = keys(pm.get("/?all=payment").content.decode())
+    assert [key for key in everything if key in invoices] == invoices
+
+    pm.post("/inbox/snooze/", {"key": invoices[0]})
+    html = inbox(pm)
+    assert [key for key in keys(html) if key in invoices] == invoices[1 : GROUP_LIMIT + 1]
+    assert f'Pending payments <span class="muted">({len(invoices) - 1})</span>' in html
 
 
 def test_a_snoozed_item_comes_back_after_a_day(pm):

@@ -171,19 +171,21 @@ def collect(
     if account is None:
         return {}
     now = now or timezone.now()
-    approvals = list(Approval.objects.filter(token_fingerprint=account.fingerprint))
+    # Not their stored answers (`data`): the inbox reads the columns alone.
+    approvals = list(Approval.objects.filter(token_fingerprint=account.fingerprint).defer("data"))
     waiting = [a for a in approvals if is_waiting(a, now)]
     asked_for = {a.milestone_id for a in waiting if a.milestone_id}
 
-    def listed(kind, items):
-        return Found.of(items, hidden, None if kind == expand else limit)
+    def limit_of(kind):
+        return None if kind == expand else limit
 
     found = _mirrored(account, hidden, asked_for, now, limit, expand)
-    found["approval"] = listed("approval", approval_items.approval_items(account, waiting, now))
-    found["ask_again"] = listed(
-        "ask_again", approval_items.ask_again_items(account, approvals, now)
+    found["approval"] = approval_items.approval_items(
+        account, waiting, now, hidden, limit_of("approval")
     )
-    found["payment"] = listed("payment", approval_items.payment_items(account, asked_for))
+    ended = approval_items.ask_again_items(account, approvals, now)
+    found["ask_again"] = Found.of(ended, hidden, limit_of("ask_again"))
+    found["payment"] = approval_items.payment_items(account, asked_for, hidden, limit_of("payment"))
     return found
 
 

@@ -11,13 +11,20 @@ from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import APPROVAL_TYPES
 from dashboard.templatetags.dashboard import money
 
-from .items import FUNDED, NOT_FUNDED, URGENT_EXPIRY, Item, is_waiting, url
+from .items import FUNDED, NOT_FUNDED, URGENT_EXPIRY, Found, Item, is_waiting, url
 
 
-def approval_items(account, waiting: list[Approval], now) -> list[Item]:
-    amounts = _amounts(account, {a.milestone_id for a in waiting})
+def approval_items(
+    account, waiting: list[Approval], now, hidden: set[str], limit: int | None
+) -> Found:
+    """The approvals waiting for a person, oldest first: the snoozed left out, and only the
+    first `limit` made into items (each with its amount, links and e-mail)."""
+    waiting = sorted(waiting, key=lambda a: a.created_at)
+    waiting = [a for a in waiting if f"approval:{a.approval_id}" not in hidden]
+    shown = waiting if limit is None else waiting[:limit]
+    amounts = _amounts(account, {a.milestone_id for a in shown})
     items = []
-    for approval in sorted(waiting, key=lambda a: a.created_at):
+    for approval in shown:
         amount = amounts.get(approval.milestone_id)
         kind = APPROVAL_TYPES.get(approval.type, approval.type)
         shareable = links.is_allowed(approval.approval_url)
@@ -41,7 +48,7 @@ def approval_items(account, waiting: list[Approval], now) -> list[Item]:
                 mailto=mailto(approval, amount) if shareable else "",
             )
         )
-    return items
+    return Found(len(waiting), items)
 
 
 def _amounts(account, milestone_ids: set[str]) -> dict[str, Decimal]:
@@ -95,19 +102,23 @@ def ask_again_items(account, approvals: list[Approval], now) -> list[Item]:
     return items
 
 
-def payment_items(account, asked_for: set[str]) -> list[Item]:
-    payments = list(
-        account.pending_payments.exclude(milestone_id__in=asked_for).order_by("upstream_created_at")
-    )
-    if not payments:
-        return []
+def payment_items(account, asked_for: set[str], hidden: set[str], limit: int | None) -> Found:
+    """The invoices pending on the account, oldest first, but those whose milestone's approval
+    is already waiting: the snoozed left out, counted in the database, and only the first
+    `limit` read and made into items."""
+    snoozed = [key.removeprefix("payment:") for key in hidden if key.startswith("payment:")]
+    payments = account.pending_payments.exclude(milestone_id__in=asked_for)
+    payments = payments.exclude(payment_id__in=snoozed)
+    payments = payments.order_by("upstream_created_at", "pk")
+    total = payments.count()
+    shown = list(payments.defer("data")[:limit] if total else [])
     contracts = dict(
         Milestone.objects.filter(
-            contract__account=account, milestone_id__in=[p.milestone_id for p in payments]
+            contract__account=account, milestone_id__in=[p.milestone_id for p in shown]
         ).values_list("milestone_id", "contract__contract_id")
     )
     items = []
-    for payment in payments:
+    for payment in shown:
         contract_id = contracts.get(payment.milestone_id, "")
         funding = payment.status == "PENDING_FUNDING"
         items.append(
@@ -124,4 +135,4 @@ def payment_items(account, asked_for: set[str]) -> list[Item]:
                 action_url=url("contract_detail", contract_id) if contract_id else "",
             )
         )
-    return items
+    return Found(total, items)

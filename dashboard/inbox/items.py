@@ -55,7 +55,8 @@ class Found:
 
     @classmethod
     def of(cls, items: list[Item], hidden: set[str], limit: int | None) -> Found:
-        """From items made in Python (the approvals' few): the snoozed left out, then capped."""
+        """From items made in Python (the declined or expired approvals' few): the snoozed left
+        out, then capped."""
         items = [item for item in items if item.key not in hidden]
         return cls(len(items), items if limit is None else items[:limit])
 
