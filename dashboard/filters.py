@@ -127,34 +127,38 @@ def _order(column: str, direction: str = "descending"):
 
 
 def page_rows(rows, page_size: int, number):
-    """One page of the sorted rows, with how many there are, in one statement: the page's IDs
-    in a subquery (an index can often answer that alone, the attention score's among them),
-    those rows' list columns around it, and the capped count as a column of each row.
+    """One page of the sorted rows, with how many there are, in one statement (`_read_page`).
 
     A page past the end, or a number that is no number, finds no rows: Django's paginator then
-    picks the page to show, as it always did, with a statement of its own for each step."""
+    picks the page to show, as it always did, and that page is read the same way."""
     paginator = ListPaginator(rows.values_list("pk", flat=True), page_size)
     wanted = _page_number(number)
-    if wanted is not None:
-        bottom = (wanted - 1) * page_size
-        # One row beyond the page: past the count cap it tells whether there is a next page.
-        ids = paginator.object_list[bottom : bottom + page_size + 1]
-        found = list(
-            rows.model.objects.filter(pk__in=ids)
-            .only(*LIST_COLUMNS)
-            .annotate(listed=paginator.count_column())
-            .order_by(*rows.query.order_by)
-        )
-        if found:
-            paginator.count = found[0].listed
-            if not paginator.counted:  # the pages known so far: this one, and the next if any
-                paginator.num_pages = wanted + (len(found) > page_size)
-            return Page(found[:page_size], wanted, paginator)
-    page = paginator.get_page(number)
-    ids = list(page.object_list)
-    found = rows.model.objects.filter(pk__in=ids).only(*LIST_COLUMNS).in_bulk()
-    page.object_list = [found[pk] for pk in ids]
+    page = _read_page(rows, paginator, wanted) if wanted is not None else None
+    if page is None:
+        wanted = paginator.get_page(number).number
+        page = _read_page(rows, paginator, wanted) or Page([], wanted, paginator)
     return page
+
+
+def _read_page(rows, paginator: "ListPaginator", number: int) -> Page | None:
+    """Page `number` (None when it has no rows): the page's IDs in a subquery (an index can often
+    answer that alone, the attention score's among them), those rows' list columns around it,
+    and the capped count as a column of each row."""
+    size = paginator.per_page
+    # One row beyond the page: past the count cap it tells whether there is a next page.
+    ids = paginator.object_list[(number - 1) * size : number * size + 1]
+    found = list(
+        rows.model.objects.filter(pk__in=ids)
+        .only(*LIST_COLUMNS)
+        .annotate(listed=paginator.count_column())
+        .order_by(*rows.query.order_by)
+    )
+    if not found:
+        return None
+    paginator.count = found[0].listed
+    if not paginator.counted:  # the pages known so far: this one, and the next if any
+        paginator.num_pages = number + (len(found) > size)
+    return Page(found[:size], number, paginator)
 
 
 def _page_number(number) -> int | None:
