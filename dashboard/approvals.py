@@ -19,7 +19,7 @@ from dashboard.models import Approval, HandoffAttempt
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
 from dashboard.opentrain.vocabulary import APPROVAL_TYPES as APPROVAL_WORDS
-from dashboard.templatetags.dashboard import money, when
+from dashboard.words import money, when
 
 CALLS = {
     "fund": opentrain.fund_milestone,

@@ -17,7 +17,7 @@ from dashboard.mirror import reading
 from dashboard.mirror.models import Account
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
-from dashboard.templatetags.dashboard import money
+from dashboard.words import money
 
 # The payment models whose milestones OpenTrain prices from the contract rate.
 PRICED_BY_RATE = ("PAY_PER_HOUR", "PAY_PER_LABEL")

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.utils import timezone
 
-from dashboard.templatetags.dashboard import day
+from dashboard.words import day
 
 CENT = Decimal("0.01")
 # Sane upper bounds for one milestone; larger values are almost certainly typos.

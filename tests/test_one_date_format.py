@@ -4,7 +4,7 @@
 import re
 from pathlib import Path
 
-from dashboard.templatetags.dashboard import day, when
+from dashboard.words import day, when
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STYLES = Path(__file__).resolve().parent.parent / "static" / "app.css"

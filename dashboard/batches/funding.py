@@ -21,7 +21,7 @@ from dashboard.mirror import tasks as mirror_tasks
 from dashboard.models import Approval, Submission
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
-from dashboard.templatetags.dashboard import money
+from dashboard.words import money
 
 logger = logging.getLogger("dashboard.batches")
 

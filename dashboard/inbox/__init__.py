@@ -20,7 +20,7 @@ from django.utils import timezone
 from dashboard import access
 from dashboard.mirror.models import Account, InboxItem
 from dashboard.models import Approval, Snooze
-from dashboard.templatetags.dashboard import money
+from dashboard.words import money
 
 from . import approvals as approval_items
 from . import budgets

@@ -9,7 +9,7 @@ from dashboard.approvals import mailto
 from dashboard.mirror.models import Milestone
 from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import APPROVAL_TYPES
-from dashboard.templatetags.dashboard import money
+from dashboard.words import money
 
 from .items import FUNDED, NOT_FUNDED, URGENT_EXPIRY, Found, Item, is_waiting, url
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from dashboard.forms import milestone_cost
 from dashboard.mirror.models import BudgetSnapshot, Contract
 from dashboard.opentrain.vocabulary import UNITS
-from dashboard.templatetags.dashboard import money
+from dashboard.words import money
 
 from .items import PACE_WINDOW, Item, url, volume_words
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from django.urls import NoReverseMatch, reverse
+
 from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import UNITS
-from dashboard.paths import path_for
-from dashboard.templatetags.dashboard import number
+from dashboard.words import number
 
 NOT_FUNDED, FUNDED = "NOT_FUNDED", "ACTIVE_FUNDED"
 OPEN_STATUSES = (NOT_FUNDED, FUNDED)
@@ -68,8 +69,9 @@ def is_waiting(approval: Approval, now) -> bool:
 
 def url(name: str, object_id: str, query: dict | None = None) -> str:
     """The dashboard URL of an object; "" when an ID from OpenTrain cannot be a path segment."""
-    url = path_for(name, object_id)
-    if url is None:
+    try:
+        url = reverse(name, args=[object_id])
+    except NoReverseMatch:  # empty, or with a slash
         return ""
     return f"{url}?{urlencode(query)}" if query else url
 

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from dashboard.inbox.items import url
-from dashboard.templatetags.dashboard import ago, datetime_attr, until, when
+from dashboard.words import ago, datetime_attr, until, when
 
 register = template.Library()
 

@@ -2,12 +2,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from dashboard import access, filters
+from dashboard import access, filters, words
+from dashboard.inbox.items import url
 from dashboard.mirror import attention
 from dashboard.mirror.models import Contract
 from dashboard.mirror.reading import account_for_request
-from dashboard.paths import path_for
-from dashboard.templatetags import dashboard as words
 
 HEADERS = [  # the table's columns in order: (label, the sort column its header links to)
     ("Contract", "title"),
@@ -63,7 +62,7 @@ def _rows(contracts, editor: bool) -> list[dict]:
     rows = []
     for contract in contracts:
         active = contract.is_active
-        link = path_for("contract_detail", contract.contract_id)
+        link = url("contract_detail", contract.contract_id)
         fraction = contract.consumed_fraction
         shows_use = fraction is not None and words.unit(contract.payment_type)
         rate_usd = contract.rate_usd
@@ -74,7 +73,7 @@ def _rows(contracts, editor: bool) -> list[dict]:
                 "id": contract.contract_id,
                 "title": contract.title,
                 "detail_url": link,
-                "new_url": path_for("milestone_create", contract.contract_id)
+                "new_url": url("milestone_create", contract.contract_id)
                 if editor and active
                 else None,
                 "pickable": bool(editor and active and link),
