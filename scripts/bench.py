@@ -18,13 +18,13 @@ import tempfile
 from pathlib import Path
 
 from bench_pages import bench_pages
-from bench_report import fmt_ms, median, p95, report
+from bench_report import LOAD_PMS, fmt_ms, median, p95, report
 from bench_sync import bench_reconcile, bench_webhook, capture_sandbox
 from fast_upstream import FastUpstream
 from servers import ROOT, ServerError, free_port
 
 NOT_MEASURED = [
-    "- Pages under concurrent load (one client at a time here; `make load` drives 20+ PMs).",
+    "- Pages under load below the largest size (`make load` adds writes and faults).",
     "- The live page's own poll (htmx every 1 s): the benchmark polls the stamp itself.",
     "- Webhook → visible on PostgreSQL, and with several web or worker processes.",
     "- A real OpenTrain: its latency and rate limits (the fast upstream answers at once).",
@@ -74,7 +74,9 @@ def main() -> None:
             if "pages" in parts:
                 configs = [(kind, n) for kind in kinds for n in sizes]
                 rounds = 10 if args.quick else 30
-                pages = bench_pages(configs, tmp, capture, upstream.url, args.pg, rounds)
+                pages = bench_pages(
+                    configs, tmp, capture, upstream.url, args.pg, rounds, 5 if args.quick else 20
+                )
                 results["pages"] = pages
                 for result in pages:
                     print(f"Pages, {result['kind']}, {result['n']:,} contracts:", flush=True)
@@ -82,6 +84,13 @@ def main() -> None:
                         print(
                             f"  {row.label}: median {fmt_ms(median(row.times))} ms, "
                             f"p95 {fmt_ms(p95(row.times))} ms",
+                            flush=True,
+                        )
+                    if result["load"]:
+                        load = result["load"]
+                        print(
+                            f"  {LOAD_PMS} PMs at once: {load['per_s']:.1f} pages/s, "
+                            f"{load['errors']} errors, p95 {fmt_ms(p95(load['times']))} ms",
                             flush=True,
                         )
             # --quick: SQLite only, to stay near two minutes.
