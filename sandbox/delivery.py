@@ -27,8 +27,8 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections,
 from django.db.models import F, Min
 from django.utils import timezone
 
-from .api.serializers import event_json
 from .models import Delivery, Event, Webhook
+from .serializers import event_json
 
 logger = logging.getLogger("sandbox")
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import delivery
-from .api.serializers import budget_json, ts
 from .models import Approval, Contract, Event, Milestone
+from .serializers import budget_json, ts
 
 
 def _record(contract: Contract, type: str, resource_id: str, data: dict) -> None:

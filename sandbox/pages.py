@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods
 from dashboard.roles import editor_required
 
 from . import events
-from .api.serializers import budget_json
 from .models import Account, Approval, Contract, Milestone, new_id
+from .serializers import budget_json
 from .usage import STEP, UsageError, log_usage
 
 

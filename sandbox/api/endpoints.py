@@ -26,6 +26,7 @@ from django.urls import reverse
 
 from .. import events
 from ..models import Account, Approval, Contract, Milestone, new_id
+from ..serializers import approval_json, budget_json, contract_json, milestone_json, num
 from .auth import (
     JOB_DRAFTING_FEATURE,
     authenticate,
@@ -34,7 +35,6 @@ from .auth import (
     require_scope,
 )
 from .envelope import ApiError, api_view
-from .serializers import approval_json, budget_json, contract_json, milestone_json, num
 from .validation import milestone_fields
 
 CENT = Decimal("0.01")
