@@ -16,7 +16,7 @@ PYTHON := $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 help:
 	@echo "make run          create the environment, install, migrate, seed an empty sandbox and serve on 127.0.0.1:$(PORT)"
 	@echo "make reset        start over: delete the SQLite database (dashboard and sandbox) and set up again"
-	@echo "make test         lint (ruff) and every test, browser tests included"
+	@echo "make test         lint (ruff, import-linter) and every test, browser tests included"
 	@echo "make screenshots  save a PNG of each main screen under docs/screenshots/"
 	@echo "make bench        measure pages from the mirror, the sync and webhooks (docs/benchmarks.md), batches (docs/benchmarks-batch.md)"
 	@echo "                  (BENCH_ARGS=--quick: small sizes only, two to three minutes)"
@@ -72,6 +72,7 @@ reset: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format .

@@ -1,41 +1,17 @@
-"""What the dashboard counts for Prometheus, and how a scrape reads it. No HTTP to OpenTrain here.
+"""The dashboard's Prometheus counters and histograms. It imports nothing of the project's.
 
-Counters and histograms move in the code they describe (the API client, the webhook receiver, the
-sync, submissions) through the small `record_*` functions below; what the database already knows
-(approvals by state, sync lag, the task queue) is read at scrape time. No label carries a token,
-a title or free text: upstream routes are templates (`/contracts/{id}`), every other label comes
-from a fixed set.
-
-With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py): each process
-writes its counters to files there and a scrape adds them up.
+They move in the code they describe (the API client, the webhook receiver, the sync,
+submissions) through the small `record_*` functions below; the /metrics view (views/ops.py) adds
+what the database knows at scrape time. No label carries a token, a title or free text: callers
+pass upstream routes as templates (`/contracts/{id}`), every other label comes from a fixed set.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import os
 import time
 
-from django.db import DatabaseError, connection
-from django.db.models import Count
-from django.utils import timezone
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from prometheus_client.core import GaugeMetricFamily
-
-from dashboard.opentrain.vocabulary import APPROVAL_STATUSES, route_template
-
-logger = logging.getLogger("dashboard.metrics")
-
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+from django.db import connection
+from prometheus_client import Counter, Histogram
 
 SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -92,16 +68,15 @@ DB_SECONDS = Histogram(
 # --- recorded where it happens ---------------------------------------------------------------
 
 
-def record_upstream(method: str, path: str, status: int | str, seconds: float, attempt: int):
-    route = route_template(path)
+def record_upstream(method: str, route: str, status: int | str, seconds: float, attempt: int):
     UPSTREAM_CALLS.labels(route, method, str(status)).inc()
     UPSTREAM_SECONDS.labels(route, method).observe(seconds)
     if attempt > 1:
         UPSTREAM_RETRIES.labels(route, method).inc()
 
 
-def record_ambiguous(method: str, path: str) -> None:
-    UPSTREAM_AMBIGUOUS.labels(route_template(path), method).inc()
+def record_ambiguous(method: str, route: str) -> None:
+    UPSTREAM_AMBIGUOUS.labels(route, method).inc()
 
 
 def record_submissions(outcome: str, count: int = 1) -> None:
@@ -144,68 +119,3 @@ def _timed_query(execute, sql, params, many, context):
     finally:
         DB_QUERIES.labels(vendor).inc()
         DB_SECONDS.labels(vendor).observe(time.monotonic() - started)
-
-
-# --- read at scrape time ---------------------------------------------------------------------
-
-
-class _Process:
-    """This process's counters (one process; the multiprocess collector replaces it)."""
-
-    def collect(self):
-        return REGISTRY.collect()
-
-
-class _Database:
-    """Gauges the database already knows; a database that is down leaves them out."""
-
-    def collect(self):
-        try:
-            yield from _database_gauges()
-        except DatabaseError:
-            logger.warning("metrics: the database did not answer; its gauges are left out")
-
-
-def _database_gauges():
-    from django_tasks_db.models import DBTaskResult
-
-    from dashboard.mirror import accounts
-    from dashboard.models import Approval
-
-    approvals = GaugeMetricFamily(
-        "dashboard_approvals", "Approvals the dashboard knows of, by state.", labels=["state"]
-    )
-    counts = dict.fromkeys(APPROVAL_STATUSES, 0) | {"other": 0}
-    for status, number in Approval.objects.values_list("status").annotate(n=Count("id")):
-        counts[status if status in APPROVAL_STATUSES else "other"] += number
-    for state, number in counts.items():
-        approvals.add_metric([state], number)
-    yield approvals
-
-    lag = GaugeMetricFamily(
-        "dashboard_sync_lag_seconds",
-        "Seconds since the last successful sync of each followed account (+Inf: never).",
-        labels=["account"],
-    )
-    now = timezone.now()
-    for pk, synced_at in accounts.followed().values_list("pk", "synced_at"):
-        seconds = (now - synced_at).total_seconds() if synced_at else math.inf
-        lag.add_metric([str(pk)], seconds)
-    yield lag
-
-    queue = GaugeMetricFamily(
-        "dashboard_task_queue_depth", "Background tasks waiting for a worker."
-    )
-    queue.add_metric([], DBTaskResult.objects.filter(status="READY").count())
-    yield queue
-
-
-def exposition() -> bytes:
-    """Everything, in Prometheus' text format."""
-    registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry.register(_Process())
-    registry.register(_Database())
-    return generate_latest(registry)

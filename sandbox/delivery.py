@@ -1,9 +1,10 @@
 """Signed webhook deliveries, sent by a small in-process queue that never blocks an API request.
 
 The queue is the `Delivery` table: `Event.record` writes one row per subscribed webhook in the
-event's transaction, and after the commit `wake()` nudges this process's delivery thread. The
-thread (or `manage.py sandbox_deliver`, after a restart) sends whatever is due. A sender claims
-a row by moving its `next_attempt_at` forward first, so two processes never send the same try.
+event's transaction, and after the commit its caller (`events`) calls `wake()` to nudge this
+process's delivery thread. The thread (or `manage.py sandbox_deliver`, after a restart) sends
+whatever is due. A sender claims a row by moving its `next_attempt_at` forward first, so two
+processes never send the same try.
 
 Retries follow OpenTrain's documented policy scaled from minutes to seconds: 5 attempts, waiting
 1, 5, 30 and 120 s between them (the SANDBOX_WEBHOOK_BACKOFF setting); a webhook is disabled
@@ -26,8 +27,8 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections,
 from django.db.models import F, Min
 from django.utils import timezone
 
-from .api.serializers import event_json
 from .models import Delivery, Event, Webhook
+from .serializers import event_json
 
 logger = logging.getLogger("sandbox")
 

@@ -244,27 +244,6 @@ class Approval(models.Model):
     def __str__(self):
         return f"{self.type} {self.id} ({self.status})"
 
-    def expire_if_due(self, now=None) -> bool:
-        """A pending approval read after its expiry flips to expired on that read."""
-        now = now or timezone.now()
-        if self.status == self.PENDING and self.expires_at <= now:
-            with transaction.atomic():
-                self.status = self.EXPIRED
-                self.save(update_fields=["status"])
-                self.record_resolution()
-            return True
-        return False
-
-    def record_resolution(self) -> None:
-        """`approval.confirmed` fires on every terminal state: confirmed, declined, expired."""
-        Event.record(
-            self.contract.account_id,
-            Event.APPROVAL_CONFIRMED,
-            resource_id=self.id,
-            job_id=self.contract.job_id,
-            data={"approvalId": self.id, "status": self.status},
-        )
-
 
 class Event(models.Model):
     """One entry of an account's updates feed; the sequence orders the feed and its cursor."""
@@ -305,8 +284,9 @@ class Event(models.Model):
         return f"{self.type} {self.event_id}"
 
     @classmethod
-    def record(cls, account_id, type, *, resource_id, job_id="", data) -> "Event":
-        """Write an event and queue its deliveries, inside the caller's transaction.
+    def record(cls, account_id, type, *, resource_id, job_id="", data) -> list["Delivery"]:
+        """Write an event and one delivery per webhook that wants it, inside the caller's
+        transaction; return the deliveries. Sending them is not done here (see `events`).
 
         The account row is locked first, so an account's events commit in sequence order and a
         feed reader never skips one that commits late.
@@ -325,15 +305,10 @@ class Event(models.Model):
                 for hook in Webhook.objects.filter(account_id=account_id, status=Webhook.ACTIVE)
                 if type in hook.event_types
             ]
-            Delivery.objects.bulk_create(
+            return Delivery.objects.bulk_create(
                 Delivery(webhook=hook, event=event, next_attempt_at=event.created_at)
                 for hook in hooks
             )
-        if hooks:
-            from . import delivery  # here, not at the top: delivery imports these models
-
-            transaction.on_commit(delivery.wake)
-        return event
 
 
 class Webhook(models.Model):

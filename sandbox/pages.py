@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods
 from dashboard.roles import editor_required
 
 from . import events
-from .api.serializers import budget_json
 from .models import Account, Approval, Contract, Milestone, new_id
+from .serializers import budget_json
 from .usage import STEP, UsageError, log_usage
 
 
@@ -53,7 +53,7 @@ def approval(request, approval_id):
     item = get_object_or_404(
         Approval.objects.select_related("contract", "milestone"), id=approval_id
     )
-    item.expire_if_due()
+    events.expire_if_due(item)
     return render(request, "sandbox/approval.html", {"approval": item, "problem": problem})
 
 
@@ -61,7 +61,7 @@ def _resolve(approval_id: str, decision: str) -> str:
     """Confirm or decline a pending approval; return why it could not be, or ""."""
     with transaction.atomic():
         item = get_object_or_404(Approval.objects.select_for_update(), id=approval_id)
-        if item.expire_if_due():
+        if events.expire_if_due(item):
             return "This approval has expired; ask for it again from the dashboard."
         if item.status != Approval.PENDING:
             return f"This approval is already {item.status}."
@@ -75,7 +75,7 @@ def _resolve(approval_id: str, decision: str) -> str:
             item.status = Approval.DECLINED
         item.resolved_at = now
         item.save(update_fields=["status", "result", "resolved_at"])
-        item.record_resolution()
+        events.approval_resolved(item)
     return ""
 
 

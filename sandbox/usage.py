@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import events
-from .api.serializers import budget_json
 from .models import Contract
+from .serializers import budget_json
 
 # What one click of "Log usage" adds, in the contract's unit.
 STEP = {Contract.PAY_PER_LABEL: Decimal(2000), Contract.PAY_PER_HOUR: Decimal(5)}

@@ -22,6 +22,7 @@ from django.conf import settings
 
 from dashboard import metrics
 from dashboard.opentrain.errors import OpenTrainError
+from dashboard.opentrain.vocabulary import route_template
 
 logger = logging.getLogger("dashboard.opentrain")
 
@@ -174,7 +175,7 @@ def request(
         return _send(method, path, token, payload, parse)
     except OpenTrainError as error:
         if error.ambiguous:
-            metrics.record_ambiguous(method, path)
+            metrics.record_ambiguous(method, route_template(path))
         raise
 
 
@@ -239,7 +240,7 @@ def _log(
     # The route keeps the IDs (they name what was asked for) but never a query string's values.
     route = path.partition("?")[0]
     ms = (time.monotonic() - started) * 1000
-    metrics.record_upstream(method, route, status, ms / 1000, attempt)
+    metrics.record_upstream(method, route_template(route), status, ms / 1000, attempt)
     success = isinstance(status, int) and 200 <= status < 300
     level = logging.DEBUG if success and _quiet.get() else logging.INFO
     logger.log(

@@ -26,6 +26,7 @@ from django.urls import reverse
 
 from .. import events
 from ..models import Account, Approval, Contract, Milestone, new_id
+from ..serializers import approval_json, budget_json, contract_json, milestone_json, num
 from .auth import (
     JOB_DRAFTING_FEATURE,
     authenticate,
@@ -34,7 +35,6 @@ from .auth import (
     require_scope,
 )
 from .envelope import ApiError, api_view
-from .serializers import approval_json, budget_json, contract_json, milestone_json, num
 from .validation import milestone_fields
 
 CENT = Decimal("0.01")
@@ -247,7 +247,7 @@ def _pending_approval(token, contract, milestone, kind) -> Approval:
     existing = Approval.objects.filter(
         type=kind, contract=contract, milestone=milestone, status=Approval.PENDING
     ).first()
-    if existing is not None and not existing.expire_if_due():
+    if existing is not None and not events.expire_if_due(existing):
         return existing
     if kind == Approval.CONTRACT_END:
         return Approval.objects.create(type=kind, contract=contract, token=token)
@@ -343,7 +343,7 @@ def approval_detail(request, approval_id):
         raise ApiError(
             404, "Approval not found.", {"resource": "approvals", "approvalId": approval_id}
         )
-    approval.expire_if_due()
+    events.expire_if_due(approval)
     return JsonResponse({"approval": approval_json(request, approval)})
 
 

@@ -16,9 +16,9 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from ..models import Account, Approval, Event, Webhook
+from ..serializers import event_json, pending_payment_json, webhook_json
 from .auth import authenticate, require_scope, require_webhooks
 from .envelope import ApiError, api_view
-from .serializers import event_json, pending_payment_json, webhook_json
 
 FEED_SCOPES = ["proposals:read", "messages:read", "payments:read"]
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200

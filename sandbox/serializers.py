@@ -1,4 +1,5 @@
-"""The API's JSON: sandbox rows in, OpenTrain's field names, numbers and timestamps out."""
+"""The API's JSON, which webhooks and the sandbox's pages also send or show: sandbox rows in,
+OpenTrain's field names, numbers and timestamps out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.urls import reverse
 
-from ..models import Approval, Contract, Event, Milestone, Webhook
+from .models import Approval, Contract, Event, Milestone, Webhook
 
 
 def num(value: Decimal | int | None) -> int | float | None:
