@@ -1,19 +1,14 @@
-"""Response headers Django has no setting for, the sign-in redirect for htmx and forms, and the
-request's person taken from the read of its session."""
+"""Response headers Django has no setting for, and the sign-in redirect for htmx and forms."""
 
 from urllib.parse import urlencode, urlsplit
 
-from django.contrib.auth import SESSION_KEY
-from django.contrib.auth import middleware as auth
-from django.contrib.auth.middleware import AuthenticationMiddleware, LoginRequiredMiddleware
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from dashboard import drafts
-from dashboard.auth_backends import session_person
 
 # Browser features the dashboard never uses, turned off for its pages and anything they embed.
 PERMISSIONS_POLICY = ", ".join(
@@ -45,25 +40,6 @@ def security_headers(get_response):
         return response
 
     return middleware
-
-
-class Authentication(AuthenticationMiddleware):
-    """Django's, with the person taken from the read of the session (dashboard/sessions.py)
-    instead of a query of their own. Django checks them as ever: active, same backend, and the
-    session's hash of their password."""
-
-    def process_request(self, request):
-        super().process_request(request)
-        request.user = SimpleLazyObject(lambda: _user(request))
-
-
-def _user(request):
-    request.session.get(SESSION_KEY)  # reads the session, and with it the person it names
-    token = session_person.set(request.session.person)
-    try:
-        return auth.get_user(request)
-    finally:
-        session_person.reset(token)
 
 
 class LoginRequired(LoginRequiredMiddleware):

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
@@ -370,19 +369,3 @@ class Snooze(models.Model):
             return set()
         rows = cls.objects.filter(user=user, until__gt=timezone.now())
         return set(rows.values_list("key", flat=True))
-
-
-class Session(AbstractBaseSession):
-    """Django's database session, with the signed-in person as a column of its own (Django keeps
-    it only inside the encoded data): one statement reads the session, the person and their
-    permissions on every request (dashboard/sessions.py). Deleting a person ends their sessions."""
-
-    person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
-    )
-
-    @classmethod
-    def get_session_store_class(cls):
-        from dashboard.sessions import SessionStore
-
-        return SessionStore

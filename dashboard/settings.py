@@ -130,7 +130,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "dashboard.middleware.Authentication",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dashboard.middleware.LoginRequired",
     "dashboard.middleware.security_headers",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -142,7 +142,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "dashboard.auth_backends.ModelBackendOneQuery",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -229,8 +229,15 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Security --------------------------------------------------------------------------------
 SECURE_HTTPS = _bool("SECURE_HTTPS", False)
-# Database sessions, read with one plain statement (dashboard/sessions.py).
-SESSION_ENGINE = "dashboard.sessions"
+# Database sessions; with a cache in front only where every process shares it (Redis, memcached):
+# a per-process cache (locmem) would keep a signed-out session alive in another worker.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHES["default"]["BACKEND"].startswith(
+        ("django.core.cache.backends.redis.", "django.core.cache.backends.memcached.")
+    )
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS

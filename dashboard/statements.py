@@ -1,6 +1,5 @@
-"""The plain statements on every request's path (the session, the person and their permissions,
-the pages' read of the account) name tables and columns from the models' metadata, never by hand:
-a renamed field or a swapped user model changes them too."""
+"""The pages' plain read of the account (dashboard/mirror/reading.py) names tables and columns
+from the models' metadata, never by hand: a renamed field changes it too."""
 
 
 def column(meta, name: str) -> str:

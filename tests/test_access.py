@@ -9,14 +9,13 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.contrib.sessions.models import Session
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
-from dashboard.models import Approval, Session, Submission
-from dashboard.sessions import SessionStore
+from dashboard.models import Approval, Submission
 from sandbox.models import Approval as UpstreamApproval
 from sandbox.models import Contract, Milestone
 from tests.milestone_helpers import LATER
@@ -254,23 +253,25 @@ def test_a_password_changed_elsewhere_signs_the_old_session_out_at_its_next_page
     assert response.url.startswith("/accounts/login/")
 
 
-def test_a_person_deleted_is_signed_out_and_their_sessions_go_with_them(sandbox, pm, editor):
+def test_a_person_deleted_is_signed_out_and_their_session_signs_no_one_in(sandbox, pm, editor):
     assert pm.get("/contracts/").status_code == 200
-    assert Session.objects.filter(person=editor).exists()
+    pk = editor.pk
     editor.delete()
 
     response = pm.get("/contracts/")
 
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
-    assert not Session.objects.exists()
+    # Not even a person made again with the same id, name and password.
+    again = User.objects.create_user("editor", password="editor-pass-123", pk=pk)
+    again.groups.add(Group.objects.get(name="editors"))
+    assert pm.get("/contracts/").status_code == 302
 
 
 def test_a_session_that_names_no_one_is_an_anonymous_visitor(client, db):
-    session = SessionStore()
+    session = client.session
     session["note"] = "kept before signing in"
-    session.create()
-    client.cookies["sessionid"] = session.session_key
+    session.save()
 
     response = client.get("/contracts/")
 
@@ -278,15 +279,24 @@ def test_a_session_that_names_no_one_is_an_anonymous_visitor(client, db):
     assert response.url.startswith("/accounts/login/")
 
 
-def test_a_page_reads_the_person_and_their_roles_with_the_session_not_again(sandbox, pm):
-    pm.get("/contracts/")
-    with CaptureQueriesContext(connection) as queries:
-        assert pm.get("/contracts/").status_code == 200
+def test_signing_in_with_the_form_and_out_again_ends_the_session_for_its_cookie(sandbox, editor):
+    browser = Client()
+    signed_in = browser.post(
+        "/accounts/login/", {"username": "editor", "password": "editor-pass-123"}
+    )
+    assert signed_in.status_code == 302
+    assert browser.get("/contracts/").status_code == 200
+    cookie = browser.cookies["sessionid"].value
 
-    people = [q["sql"] for q in queries.captured_queries if User._meta.db_table in q["sql"]]
-    assert len(people) == 1
-    assert Session._meta.db_table in people[0]
-    assert "codename" in people[0]
+    signed_out = browser.post("/accounts/logout/")
+
+    assert signed_out.status_code == 302
+    assert signed_out.url == "/accounts/login/"
+    replay = Client()
+    replay.cookies["sessionid"] = cookie  # the old cookie, kept by someone
+    response = replay.get("/contracts/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
 
 
 def _state():

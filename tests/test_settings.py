@@ -70,3 +70,30 @@ def test_good_values_start_and_a_token_turns_the_sandbox_off():
         [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
     )
     assert result.stdout.split() == ["False", "https://app.opentrain.ai/api/public/v1", "2.5"]
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "engine"),
+    [
+        ("redis://127.0.0.1:6379/0", "django.contrib.sessions.backends.cached_db"),
+        ("pymemcache://127.0.0.1:11211", "django.contrib.sessions.backends.cached_db"),
+        ("locmemcache://", "django.contrib.sessions.backends.db"),
+        ("dummycache://", "django.contrib.sessions.backends.db"),
+        ("", "django.contrib.sessions.backends.db"),
+    ],
+)
+def test_sessions_have_a_cache_in_front_only_when_every_process_shares_it(cache_url, engine):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.SESSION_ENGINE)"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CACHE_URL")} | {
+        "SECRET_KEY": "x",
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+    }
+    if cache_url:
+        environment["CACHE_URL"] = cache_url
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.stdout.split() == [engine], result.stderr

@@ -4,9 +4,9 @@ and "Choose" without JavaScript."""
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
-from dashboard.models import Session
 from sandbox.models import Milestone
 from tests.browser.conftest import PASSWORD
 from tests.milestone_helpers import HOURLY, form_url

@@ -15,7 +15,7 @@ import uuid
 import httpx
 import pytest
 
-from scripts.pm_client import login_data, milestone_data
+from scripts.pm_client import form_inputs, login_data, milestone_data
 from scripts.servers import Server, ServerError, free_port, manage, sandbox_env
 from tests.multihost.mirror_db import clear_mirror
 
@@ -121,6 +121,20 @@ def test_a_session_started_on_one_server_works_on_the_other(servers):
     assert page.status_code == 200
     assert USERNAME in page.text
     assert "Spanish Sentiment Labeling Contract" in page.text
+
+
+def test_signing_out_on_one_server_signs_the_same_cookie_out_on_the_other(servers):
+    # Sessions are cached in Redis (cached_db): the sign-out on A must reach B's reads too.
+    on_a = _sign_in(servers["a"])
+    on_b = _on(servers["b"], on_a)
+    assert on_b.get("/contracts/").status_code == 200
+
+    token = form_inputs(on_a.get("/contracts/").text)["csrfmiddlewaretoken"]
+    assert on_a.post("/accounts/logout/", data={"csrfmiddlewaretoken": token}).status_code == 302
+
+    after = on_b.get("/contracts/")
+    assert after.status_code == 302
+    assert after.headers["location"].startswith("/accounts/login/")
 
 
 def test_both_servers_show_the_shared_mirror_without_calling_opentrain(servers):

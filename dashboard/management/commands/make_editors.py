@@ -1,16 +1,16 @@
 """Create (or reset) editor users sharing one password, for the benchmark and the load tests."""
 
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
 
-from dashboard.auth_backends import ModelBackendOneQuery
-from dashboard.sessions import SessionStore
-
 # The backend a password sign-in goes through (settings.AUTHENTICATION_BACKENDS).
-MODEL_BACKEND = f"{ModelBackendOneQuery.__module__}.{ModelBackendOneQuery.__qualname__}"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class Command(BaseCommand):
@@ -56,7 +56,7 @@ class Command(BaseCommand):
 
 
 def _session_key(user) -> str:
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = MODEL_BACKEND
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
