@@ -60,8 +60,10 @@ def rate(contract):
     """$12.50 / hour, $0.07 / label, $300.00 (fixed), or "No rate"."""
     if contract.rate_usd is None:
         return "No rate"
+    # The mirror's column keeps 4 places: $0.07, not $0.0700.
+    amount = money(Decimal(str(contract.rate_usd)).normalize())
     singular, _ = UNITS.get(contract.payment_type, ("", ""))
-    return f"{money(contract.rate_usd)} / {singular}" if singular else money(contract.rate_usd)
+    return f"{amount} / {singular}" if singular else amount
 
 
 def milestone_status(value):

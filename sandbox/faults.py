@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.template.loader import render_to_string
 
 from .models import Account
 
@@ -175,12 +176,7 @@ def before(faults: Faults):
     if faults.hang_seconds:
         time.sleep(faults.hang_seconds)
     if faults.html:
-        return HttpResponse(
-            "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-            "<body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>",
-            status=502,
-            content_type="text/html; charset=utf-8",
-        )
+        return HttpResponse(render_to_string("sandbox/bad_gateway.html"), status=502)
     if faults.status:
         code = "RATE_LIMITED" if faults.status == 429 else "INTERNAL_ERROR"
         response = JsonResponse(

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dashboard import opentrain
+from dashboard.opentrain.vocabulary import UNITS
 
 # A moment the clock never reaches: a score that time alone does not change.
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
@@ -208,6 +209,13 @@ class Contract(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def percent_used(self) -> int | None:
+        """The budget used in whole percent, for a model that counts units (not fixed price)."""
+        if self.consumed_fraction is None or self.payment_type not in UNITS:
+            return None
+        return round(float(self.consumed_fraction) * 100)
 
     def as_result(self) -> opentrain.Contract:
         return opentrain.Contract.from_api(self.data)

@@ -1,9 +1,11 @@
-"""Template helpers: the words of `dashboard/words.py` as filters, and safe outbound links."""
+"""Template helpers: the words of `dashboard/words.py` as filters, attention badges, which setup
+problem blocks a write (for `_action.html`), and safe outbound links."""
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from dashboard import links, words
+from dashboard.mirror import attention
 
 register = template.Library()
 
@@ -28,15 +30,16 @@ for _name in (
     register.filter(_name, getattr(words, _name))
 
 
-@register.simple_tag
-def options(choices, chosen):
-    """A select's options, the chosen value selected: `{% options form.fields.sort.choices
-    filters.sort %}`. One call, not a template loop of three lookups and a test per option."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if value == chosen else "", label) for value, label in choices),
-    )
+@register.filter
+def badges(score):
+    """`contract.attention_score|badges`: (kind, words) of each reason, most urgent first."""
+    return attention.badges(score)
+
+
+@register.filter
+def blocked_for(blocks, url):
+    """`blocks|blocked_for:item.action_url`: the Problem that blocks that link's write, or None."""
+    return blocks.for_url(url) if blocks else None
 
 
 @register.simple_tag

@@ -2,8 +2,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from dashboard import access, filters, words
-from dashboard.inbox.items import url
+from dashboard import access, filters
 from dashboard.mirror import attention
 from dashboard.mirror.models import Contract
 from dashboard.mirror.reading import account_for_request
@@ -49,54 +48,7 @@ def contract_list(request):
         template_name += "#results"
     context = {"form": form, "page": page, "mirror": account, "filters": chosen}
     context |= {"query": query.urlencode(), "headers": headers, "editor": editor}
-    context["rows"] = _rows(page.object_list, editor)
     # The context processor's `blocks` would read the mirror account a second time.
     context["blocks"] = access.blocks_for(account)
     context["count_cap"] = f"{filters.COUNT_CAP:,}"
     return render(request, template_name, context)
-
-
-def _rows(contracts, editor: bool) -> list[dict]:
-    """What each row shows, worked out here once: 25 rows of template filters, URL reversals and
-    includes were half of the list's time."""
-    rows = []
-    for contract in contracts:
-        active = contract.is_active
-        link = url("contract_detail", contract.contract_id)
-        fraction = contract.consumed_fraction
-        shows_use = fraction is not None and words.unit(contract.payment_type)
-        rate_usd = contract.rate_usd
-        if rate_usd is not None:  # the column keeps 4 places: $0.07, not $0.0700
-            contract.rate_usd = rate_usd.normalize()
-        rows.append(
-            {
-                "id": contract.contract_id,
-                "title": contract.title,
-                "detail_url": link,
-                "new_url": url("milestone_create", contract.contract_id)
-                if editor and active
-                else None,
-                "pickable": bool(editor and active and link),
-                "freelancer": (contract.freelancer_name or "—")
-                + (f" · {contract.freelancer_country}" if contract.freelancer_country else ""),
-                "rate": words.rate(contract),
-                "payment_model": words.payment_model(contract.payment_type),
-                "status_css": words.css_token(contract.status),
-                "status": words.contract_status(contract.status),
-                "milestone_count": contract.milestone_count,
-                "latest": contract.latest_milestone_status
-                and words.milestone_status(contract.latest_milestone_status),
-                "has_budget": contract.has_budget,
-                "budget_css": words.css_token(contract.budget_state),
-                "budget_state": contract.budget_state or "Unknown",
-                "fraction": str(fraction) if shows_use else None,
-                "percent": str(round(float(fraction) * 100)) if shows_use else None,
-                "left": None
-                if contract.remaining_usd is None
-                else words.money(contract.remaining_usd),
-                "badges": attention.badges(contract.attention_score),
-                "activity_attr": words.datetime_attr(contract.last_activity_at),
-                "activity_day": words.day(contract.last_activity_at),
-            }
-        )
-    return rows
