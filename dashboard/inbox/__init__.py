@@ -20,11 +20,12 @@ from django.utils import timezone
 from dashboard import access
 from dashboard.mirror.models import Account, InboxItem
 from dashboard.models import Approval, Snooze
+from dashboard.opentrain.vocabulary import NOT_FUNDED
 from dashboard.words import money
 
 from . import approvals as approval_items
 from . import budgets
-from .items import NOT_FUNDED, Found, Group, Item, is_waiting, url
+from .items import Found, Group, Item, is_waiting, url
 
 # Most urgent first: the order of the page's groups.
 GROUPS = {
