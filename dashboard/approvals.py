@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
-from urllib.parse import quote
 
 from django.utils import timezone
 
@@ -18,8 +16,6 @@ from dashboard import access, opentrain, services
 from dashboard.models import Approval, HandoffAttempt
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
-from dashboard.opentrain.vocabulary import APPROVAL_TYPES as APPROVAL_WORDS
-from dashboard.words import money, when
 
 CALLS = {
     "fund": opentrain.fund_milestone,
@@ -167,26 +163,6 @@ def failed_before(action: str, target_id: str) -> HandoffAttempt | None:
         else rows.filter(contract_id=target_id)
     )
     return rows.order_by("-created_at", "-id").first()
-
-
-def mailto(approval: Approval, amount: Decimal | None) -> str:
-    """An e-mail to whoever confirms payments: what is asked, for what, how much, and the link."""
-    kind = APPROVAL_WORDS.get(approval.type, approval.type)
-    label = approval.milestone_label or approval.contract_title or approval.contract_id
-    worth = f" ({money(amount)})" if amount is not None else ""
-    contract = (
-        f" on the contract “{approval.contract_title}”"
-        if approval.contract_title and approval.milestone_label
-        else ""
-    )
-    expires = f"\nIt expires on {when(approval.expires_at)}." if approval.expires_at else ""
-    subject = f"Please confirm in OpenTrain: {kind} for {label}{worth}"
-    body = (
-        f"Hello,\n\nThe OpenTrain dashboard asked for this: {kind} for {label}{worth}{contract}."
-        f"\nNo money moves until a person signed in to OpenTrain confirms it here:\n"
-        f"{approval.approval_url}{expires}\n"
-    )
-    return f"mailto:?subject={quote(subject)}&body={quote(body)}"
 
 
 def for_contract(contract_id: str, limit: int = 10) -> list[Approval]:

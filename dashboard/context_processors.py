@@ -14,7 +14,7 @@ def opentrain(request):
         "ot_api_host": services.api_host(),
         "ot_token_masked": services.mask_token(services.token_for(request)),
         # A callable: counted only when a page's navigation shows it (fragments never do).
-        "inbox_count": lambda: inbox.open_count(account_for_request(request), request.user),
+        "inbox_count": lambda: inbox.open_count(request),
         # Read once per request, and only by a page that shows a write button.
         "blocks": SimpleLazyObject(lambda: access.blocks_for(account_for_request(request))),
     }

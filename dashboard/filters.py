@@ -4,8 +4,8 @@ the paging that keeps a 50,000-contract list fast."""
 from functools import cached_property
 
 from django import forms
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import F, IntegerField, Subquery
+from django.core.paginator import Paginator
+from django.db.models import F
 
 from dashboard.opentrain.vocabulary import CONTRACT_STATUSES, PAYMENT_TYPES
 
@@ -127,96 +127,35 @@ def _order(column: str, direction: str = "descending"):
 
 
 def page_rows(rows, page_size: int, number):
-    """One page of the sorted rows, with how many there are, in one statement (`_read_page`).
-
-    A page past the end, or a number that is no number, finds no rows: Django's paginator then
-    picks the page to show, as it always did, and that page is read the same way."""
-    paginator = ListPaginator(rows.values_list("pk", flat=True), page_size)
-    wanted = _page_number(number)
-    page = _read_page(rows, paginator, wanted) if wanted is not None else None
-    if page is None:
-        wanted = paginator.get_page(number).number
-        page = _read_page(rows, paginator, wanted) or Page([], wanted, paginator)
-    return page
-
-
-def _read_page(rows, paginator: "ListPaginator", number: int) -> Page | None:
-    """Page `number` (None when it has no rows): the page's IDs in a subquery (an index can often
-    answer that alone, the attention score's among them), those rows' list columns around it,
-    and the capped count as a column of each row."""
-    size = paginator.per_page
-    # One row beyond the page: past the count cap it tells whether there is a next page.
-    ids = paginator.object_list[(number - 1) * size : number * size + 1]
-    found = list(
-        rows.model.objects.filter(pk__in=ids)
-        .only(*LIST_COLUMNS)
-        .annotate(listed=paginator.count_column())
-        .order_by(*rows.query.order_by)
-    )
-    if not found:
-        return None
-    paginator.count = found[0].listed
-    if not paginator.counted:  # the pages known so far: this one, and the next if any
-        paginator.num_pages = number + (len(found) > size)
-    return Page(found[:size], number, paginator)
-
-
-def _page_number(number) -> int | None:
-    """The page asked for, when it is a whole number from 1 to MAX_PAGE."""
+    """One page of the sorted rows. A page past the end shows the last page, and a number that is
+    no number the first, as Django's `get_page` does; past the count cap, the last page is the
+    last the count reached (`CappedPaginator`)."""
+    paginator = CappedPaginator(rows.only(*LIST_COLUMNS), page_size)
     try:
-        number = int(number or 1)
+        asked = int(number)
     except (TypeError, ValueError):
-        return None
-    return number if 1 <= number <= MAX_PAGE else None
+        asked = 0
+    paginator.asked = asked if 1 <= asked <= MAX_PAGE else 0
+    return paginator.get_page(number)
 
 
-class ListPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows (a count of every row grows with the account). Past the
-    cap the last page is not known: each page looks one row ahead to know whether there is a next.
-    """
+class CappedPaginator(Paginator):
+    """Counts no further than it must (a count of every row grows with the account): to the end
+    of the page that holds row COUNT_CAP + 1 (so that page shows in full), or, for a page asked for
+    past that, to the row after it (which tells whether a next page follows)."""
+
+    asked = 0  # the page asked for, when it is a whole number from 1 to MAX_PAGE
 
     @cached_property
     def count(self):
-        return self.object_list.order_by()[: COUNT_CAP + 1].count()
-
-    def count_column(self) -> Subquery:
-        """`count` as a column another statement can carry: PostgreSQL and SQLite work out a
-        subquery that names no outer row once per statement, not once per row."""
-        return Subquery(
-            self.object_list.order_by()[: COUNT_CAP + 1],
-            template="(SELECT COUNT(*) FROM (%(subquery)s) listed)",
-            output_field=IntegerField(),
-        )
+        past_cap = -(-(COUNT_CAP + 1) // self.per_page) * self.per_page
+        reach = max(past_cap, self.asked * self.per_page + 1)
+        return self.object_list.order_by()[:reach].count()
 
     @property
     def counted(self) -> bool:
-        """Whether `count` is the exact number of rows."""
+        """Whether `count` is the exact number of rows (the list then names its last page)."""
         return self.count <= COUNT_CAP
-
-    def validate_number(self, number):
-        if self.counted:
-            return super().validate_number(number)
-        try:
-            number = int(number)
-        except (TypeError, ValueError) as exc:
-            raise PageNotAnInteger("That page number is not an integer") from exc
-        if number < 1:
-            raise EmptyPage("That page number is less than 1")
-        if number > MAX_PAGE:
-            raise EmptyPage("That page number is past any list's end")
-        return number
-
-    def page(self, number):
-        if self.counted:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        if not rows and number > 1:
-            return self.page(1)
-        # The pages known so far: this one, and the next when a row was found beyond it.
-        self.num_pages = number + (len(rows) > self.per_page)
-        return Page(rows[: self.per_page], number, self)
 
 
 # The sort a column's header links to first; a second click reverses it (where it can be).

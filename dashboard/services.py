@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from dashboard import demo_accounts
-from dashboard.demo_accounts import sandbox_mode
 
 
 def api_host() -> str:
@@ -37,7 +36,7 @@ def token_for(request) -> str:
 
     With OT_API_TOKEN set, always that one. On the sandbox, the demo account the PM picked.
     """
-    if not sandbox_mode():
+    if not demo_accounts.sandbox_mode():
         return settings.OT_API_TOKEN
     return demo_accounts.token_for(request)
 

@@ -10,21 +10,22 @@ import hashlib
 import json
 import time
 from decimal import Decimal
-from types import SimpleNamespace
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from dashboard import access
+from dashboard.mirror import reading
 from dashboard.mirror.models import Account, InboxItem
 from dashboard.models import Approval, Snooze
+from dashboard.opentrain.vocabulary import NOT_FUNDED
 from dashboard.words import money
 
 from . import approvals as approval_items
 from . import budgets
-from .items import NOT_FUNDED, Found, Group, Item, is_waiting, url
+from .items import Found, Group, Item, is_waiting, url
 
 # Most urgent first: the order of the page's groups.
 GROUPS = {
@@ -84,14 +85,14 @@ GROUP_LIMIT = 5
 KEPT_SECONDS = 60
 
 
-def page(account: Account | None, user, *, now=None, expand: str = "") -> dict:
-    """The inbox page's context: the open items not snoozed by `user`, grouped (empty groups left
-    out; each lists its first GROUP_LIMIT items, the `expand` group all of them), the setup
-    checklist, and the navigation's count of them all. Always read now, never kept: this is the
-    page a PM opens to see what changed."""
-    hidden = Snooze.hidden_keys(user)
+def page(request, *, expand: str = "") -> dict:
+    """The inbox page's context: the request's mirror, the open items not snoozed by the person
+    asking, grouped (empty groups left out; each lists its first GROUP_LIMIT items, the `expand`
+    group all of them), the setup checklist, and the navigation's count of them all."""
+    account = reading.account_for_request(request)
+    hidden = Snooze.hidden_keys(request.user)
     expand = expand if expand in GROUPS else ""
-    found = collect(account, hidden, now=now, limit=GROUP_LIMIT, expand=expand)
+    found = collect(account, hidden, limit=GROUP_LIMIT, expand=expand)
     groups = [
         Group(kind, title, found[kind].items, found[kind].total)
         for kind, title in GROUPS.items()
@@ -100,45 +101,35 @@ def page(account: Account | None, user, *, now=None, expand: str = "") -> dict:
     setup = setup_items(account)
     count = sum(group.total for group in groups)
     return {
+        "mirror": account,
         "groups": groups,
         "setup": setup,
         "inbox_count": count + len([item for item in setup if item.key not in hidden]),
     }
 
 
-def open_count(account: Account | None, user) -> int:
+def open_count(request) -> int:
     """The navigation's count on the other pages: the same items, counted in the database, and
-    kept for up to a minute while nothing they depend on changes. `account` as the pages read it
-    (`reading.account_for_request`: for `user`, with the stamps of what the count depends on)."""
+    kept for up to a minute while nothing they depend on changes."""
+    account = reading.account_for_request(request)
+    hidden = Snooze.hidden_keys(request.user)
 
     def count():
-        hidden = Snooze.hidden_keys(user)
         found = collect(account, hidden, limit=0)
         setup = [item for item in setup_items(account) if item.key not in hidden]
         return sum(kind.total for kind in found.values()) + len(setup)
 
     if account is None:
         return count()
-    # Kept while the mirror (its version and stored setup), the approvals and the person's
-    # snoozes stay as they are. The setup problems are in the key as well: a refused write stores
-    # one without a sync. And the minute: items also come with time (a due date passing, an
-    # approval expiring).
-    synced = account.synced_at.timestamp() if account.synced_at else 0
-    setup = json.dumps(account.access, sort_keys=True, default=str)
-    changes = "\n".join([setup, account.approvals_stamp, account.snoozes_stamp])
-    key = ":".join(
-        [
-            f"inbox:count:{account.pk}:{account.version}:{synced}",
-            hashlib.sha256(changes.encode()).hexdigest()[:16],
-            str(int(time.time() // 60)),
-            str(user.pk),
-        ]
-    )
-    value = cache.get(key)
-    if value is None:
-        value = count()
-        cache.set(key, value, KEPT_SECONDS)
-    return value
+    # Kept while the mirror (its version, bumped by every sync, and the setup problems a refused
+    # write stores without one), the approvals and the person's snoozes stay as they are; and
+    # for the minute, as items also come with time (a due date passing, an approval expiring).
+    approvals = Approval.objects.filter(token_fingerprint=account.fingerprint)
+    changed = approvals.aggregate(Count("pk"), Max("updated_at"))
+    depends = [account.version, account.access, changed, sorted(hidden), int(time.time() // 60)]
+    digest = hashlib.sha256(json.dumps(depends, default=str, sort_keys=True).encode())
+    key = f"inbox:count:{account.pk}:{request.user.pk}:{digest.hexdigest()[:32]}"
+    return cache.get_or_set(key, count, KEPT_SECONDS)
 
 
 def setup_items(account: Account | None) -> list[Item]:
@@ -217,15 +208,14 @@ def _mirrored(account, hidden: set[str], asked_for: set[str], now, limit, expand
         pk: (kind, total, place)
         for pk, kind, total, place in places.values_list("pk", "kind", "total", "place")
     }
-    # Plain values, not model instances: a third of the cost for the 50 rows a page shows.
-    rows = InboxItem.objects.filter(pk__in=places).values(*ITEM_COLUMNS, *CONTRACT_COLUMNS)
-    by_kind: dict[str, list[SimpleNamespace]] = {}
+    rows = (
+        InboxItem.objects.filter(pk__in=places)
+        .select_related("contract")
+        .only(*ITEM_FIELDS, *(f"contract__{name}" for name in CONTRACT_FIELDS))
+    )
+    by_kind: dict[str, list[InboxItem]] = {}
     totals = {}
-    for values in sorted(rows, key=lambda values: places[values["pk"]]):
-        row = SimpleNamespace(**{name: values[name] for name in ITEM_COLUMNS})
-        row.contract = SimpleNamespace(
-            **{name.removeprefix("contract__"): values[name] for name in CONTRACT_COLUMNS}
-        )
+    for row in sorted(rows, key=lambda row: places[row.pk]):
         by_kind.setdefault(row.kind, []).append(row)
         totals[row.kind] = places[row.pk][1]
     made = budgets.budget_items(
@@ -241,25 +231,31 @@ def _mirrored(account, hidden: set[str], asked_for: set[str], now, limit, expand
     return found
 
 
-# What the items show: the item's columns and these of its contract.
-ITEM_COLUMNS = ["pk", *(field.attname for field in InboxItem._meta.concrete_fields[1:])]
-CONTRACT_COLUMNS = [
-    f"contract__{name}"
-    for name in (
-        "pk",
-        "contract_id",
-        "title",
-        "payment_type",
-        "rate_usd",
-        "estimated_total_usd",
-        "budget_state",
-        "remaining_volume",
-        "upstream_created_at",
-    )
-]
+# What the items show: these columns of the item and of its contract.
+ITEM_FIELDS = (
+    "kind",
+    "key",
+    "milestone_ref",
+    "milestone_label",
+    "milestone_status",
+    "marked",
+    "since",
+    "amount_usd",
+    "volume",
+)
+CONTRACT_FIELDS = (
+    "contract_id",
+    "title",
+    "payment_type",
+    "rate_usd",
+    "estimated_total_usd",
+    "budget_state",
+    "remaining_volume",
+    "upstream_created_at",
+)
 
 
-def _milestone_item(row: SimpleNamespace) -> Item:
+def _milestone_item(row: InboxItem) -> Item:
     contract, kind = row.contract, row.kind
     query = {"contract": contract.contract_id}
     fund = url("milestone_fund", row.milestone_ref, query=query)
@@ -291,7 +287,7 @@ def _milestone_item(row: SimpleNamespace) -> Item:
     return item
 
 
-def _no_funded_item(row: SimpleNamespace) -> Item:
+def _no_funded_item(row: InboxItem) -> Item:
     contract = row.contract
     return Item(
         key=row.key,
@@ -309,7 +305,7 @@ def _no_funded_item(row: SimpleNamespace) -> Item:
     )
 
 
-def _over_committed_item(row: SimpleNamespace) -> Item:
+def _over_committed_item(row: InboxItem) -> Item:
     contract = row.contract
     committed, estimate = row.amount_usd or Decimal(0), contract.estimated_total_usd or Decimal(0)
     return Item(

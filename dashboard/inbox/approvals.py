@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from dashboard import links
-from dashboard.approvals import mailto
 from dashboard.mirror.models import Milestone
 from dashboard.models import Approval
-from dashboard.opentrain.vocabulary import APPROVAL_TYPES
+from dashboard.opentrain.vocabulary import APPROVAL_TYPES, FUNDED, NOT_FUNDED
 from dashboard.words import money
 
-from .items import FUNDED, NOT_FUNDED, URGENT_EXPIRY, Found, Item, is_waiting, url
+from .items import URGENT_EXPIRY, Found, Item, is_waiting, url
 
 
 def approval_items(
@@ -45,7 +44,7 @@ def approval_items(
                 expires_at=approval.expires_at,
                 # Only a link that may be a link is offered to copy or e-mail.
                 approval_url=approval.approval_url if shareable else "",
-                mailto=mailto(approval, amount) if shareable else "",
+                mailto=links.mailto(approval, amount) if shareable else "",
             )
         )
     return Found(len(waiting), items)
@@ -70,17 +69,11 @@ def ask_again_items(account, approvals: list[Approval], now) -> list[Item]:
             milestone_id__in={a.milestone_id for a in ended if a.milestone_id},
         ).values_list("milestone_id", "status")
     )
-    routes = {
-        "milestone_fund": ("milestone_fund", NOT_FUNDED),
-        "milestone_approve": (
-            "milestone_approve",
-            FUNDED,
-        ),
-    }
+    routes = {"milestone_fund": NOT_FUNDED, "milestone_approve": FUNDED}
     items = []
     for approval in ended:
-        route, needs = routes.get(approval.type, ("", ""))
-        if not route or states.get(approval.milestone_id) != needs:
+        needs = routes.get(approval.type)
+        if needs is None or states.get(approval.milestone_id) != needs:
             continue  # nothing left to ask for (or not an action the inbox repeats)
         status = "expired" if approval.is_pending else approval.status
         items.append(
@@ -95,7 +88,7 @@ def ask_again_items(account, approvals: list[Approval], now) -> list[Item]:
                 since_label=status,
                 action_label="Ask again",
                 action_url=url(
-                    route, approval.milestone_id, query={"contract": approval.contract_id}
+                    approval.type, approval.milestone_id, query={"contract": approval.contract_id}
                 ),
             )
         )

@@ -12,9 +12,6 @@ from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import UNITS
 from dashboard.words import number
 
-NOT_FUNDED, FUNDED = "NOT_FUNDED", "ACTIVE_FUNDED"
-OPEN_STATUSES = (NOT_FUNDED, FUNDED)
-UNFUNDED_GRACE = timedelta(days=1)
 URGENT_EXPIRY = timedelta(hours=4)  # "expires in 3 h" and sooner
 PACE_WINDOW = timedelta(days=7)
 

@@ -20,9 +20,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard import opentrain
-from dashboard.inbox.items import FUNDED, NOT_FUNDED, OPEN_STATUSES, UNFUNDED_GRACE
 from dashboard.mirror.models import NEVER
-from dashboard.opentrain.vocabulary import UNITS
+from dashboard.opentrain.vocabulary import (
+    FUNDED,
+    NOT_FUNDED,
+    OPEN_STATUSES,
+    UNFUNDED_GRACE,
+    UNITS,
+)
 
 # Each reason's badge, most urgent first (the inbox's order). Its bit is its weight: a contract
 # with a more urgent reason sorts before one with any number of lesser ones.

@@ -5,7 +5,7 @@ The one owner of these facts: templates, forms, results and models read them fro
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.dateparse import parse_datetime
 
@@ -28,6 +28,11 @@ MILESTONE_STATUSES = {
     "CANCELLED": "Cancelled",
     "REFUNDED": "Refunded",
 }
+# A milestone still to be paid is in one of these; one left unfunded past the grace period
+# needs the PM.
+NOT_FUNDED, FUNDED = "NOT_FUNDED", "ACTIVE_FUNDED"
+OPEN_STATUSES = (NOT_FUNDED, FUNDED)
+UNFUNDED_GRACE = timedelta(days=1)
 
 APPROVAL_TYPES = {
     "milestone_fund": "Fund milestone",

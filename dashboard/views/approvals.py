@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from dashboard import approvals, links
+from dashboard import links
 from dashboard.mirror import reading
 from dashboard.models import Approval
 
@@ -48,7 +48,7 @@ def approval_detail(request, approval_id):
         "milestone": milestone,
         "mirror": account,
         "shareable": shareable,
-        "mailto": approvals.mailto(row, amount) if shareable else "",
+        "mailto": links.mailto(row, amount) if shareable else "",
     }
     return render(request, template_name, context)
 

@@ -8,8 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import services
-from dashboard.mirror import tasks
-from dashboard.mirror.reading import account_for_request
+from dashboard.mirror import reading, tasks
 
 
 @require_GET
@@ -17,9 +16,7 @@ from dashboard.mirror.reading import account_for_request
 def mirror_version(request):
     """204 while the account's mirror is still at `?v=` (htmx swaps nothing); else 200 with an
     `HX-Trigger` that tells the page's live regions to fetch themselves again."""
-    account = account_for_request(request)
-    version = str(account.version) if account is not None else "0"
-    if request.GET.get("v") == version:
+    if request.GET.get("v") == str(reading.version(request)):
         return HttpResponse(status=204)
     return HttpResponse(headers={"HX-Trigger": "mirror-changed"})
 

@@ -4,22 +4,19 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard import inbox
-from dashboard.mirror.reading import account_for_request
 from dashboard.models import Snooze
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def inbox_page(request):
-    account = account_for_request(request)
     template_name = "dashboard/inbox.html"
     if request.htmx and not request.htmx.boosted:
         template_name += "#inbox"
     context = {
-        "mirror": account,
         "checks": inbox.CHECKS,
         "editor": request.user.has_perm("dashboard.make_changes"),
-        **inbox.page(account, request.user, expand=request.GET.get("all", "")),
+        **inbox.page(request, expand=request.GET.get("all", "")),
     }
     return render(request, template_name, context)
 
