@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import quote
 
 from dashboard import links
 from dashboard.mirror.models import Milestone
 from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import APPROVAL_TYPES, FUNDED, NOT_FUNDED
-from dashboard.words import money
+from dashboard.words import money, when
 
 from .items import URGENT_EXPIRY, Found, Item, is_waiting, url
 
@@ -44,7 +45,7 @@ def approval_items(
                 expires_at=approval.expires_at,
                 # Only a link that may be a link is offered to copy or e-mail.
                 approval_url=approval.approval_url if shareable else "",
-                mailto=links.mailto(approval, amount) if shareable else "",
+                mailto=mailto(approval, amount) if shareable else "",
             )
         )
     return Found(len(waiting), items)
@@ -129,3 +130,24 @@ def payment_items(account, asked_for: set[str], hidden: set[str], limit: int | N
             )
         )
     return Found(total, items)
+
+
+def mailto(approval, amount: Decimal | None) -> str:
+    """An e-mail to whoever confirms payments (`approval`: the stored `Approval`): what is asked,
+    for what, how much, and the link."""
+    kind = APPROVAL_TYPES.get(approval.type, approval.type)
+    label = approval.milestone_label or approval.contract_title or approval.contract_id
+    worth = f" ({money(amount)})" if amount is not None else ""
+    contract = (
+        f" on the contract “{approval.contract_title}”"
+        if approval.contract_title and approval.milestone_label
+        else ""
+    )
+    expires = f"\nIt expires on {when(approval.expires_at)}." if approval.expires_at else ""
+    subject = f"Please confirm in OpenTrain: {kind} for {label}{worth}"
+    body = (
+        f"Hello,\n\nThe OpenTrain dashboard asked for this: {kind} for {label}{worth}{contract}."
+        f"\nNo money moves until a person signed in to OpenTrain confirms it here:\n"
+        f"{approval.approval_url}{expires}\n"
+    )
+    return f"mailto:?subject={quote(subject)}&body={quote(body)}"

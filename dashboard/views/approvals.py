@@ -4,6 +4,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard import links
+from dashboard.inbox.approvals import mailto
 from dashboard.mirror import reading
 from dashboard.models import Approval
 
@@ -48,7 +49,7 @@ def approval_detail(request, approval_id):
         "milestone": milestone,
         "mirror": account,
         "shareable": shareable,
-        "mailto": links.mailto(row, amount) if shareable else "",
+        "mailto": mailto(row, amount) if shareable else "",
     }
     return render(request, template_name, context)
 
