@@ -7,14 +7,14 @@ Numbers are parsed as `Decimal` from plain digits only: no exponents, NaN or Inf
 import re
 import uuid
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
+from dashboard.opentrain.vocabulary import milestone_cost
 from dashboard.words import day
 
-CENT = Decimal("0.01")
 # Sane upper bounds for one milestone; larger values are almost certainly typos.
 MAX_AMOUNT_USD = Decimal("1000000")
 MAX_HOURS = Decimal("100000")
@@ -61,13 +61,6 @@ class DateField(forms.DateField):
                 raise
             message = f"{self.error_messages['invalid']} You typed “{value.strip()}”."
             raise forms.ValidationError(message, code="invalid") from None
-
-
-def milestone_cost(rate: Decimal | None, volume: Decimal | None) -> Decimal | None:
-    """What `volume` hours or labels cost at `rate`, to the cent (as OpenTrain prices it)."""
-    if rate is None or volume is None:
-        return None
-    return (rate * volume).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class PositiveDecimalField(forms.Field):

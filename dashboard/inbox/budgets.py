@@ -6,9 +6,8 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
-from dashboard.forms import milestone_cost
 from dashboard.mirror.models import BudgetSnapshot, Contract
-from dashboard.opentrain.vocabulary import UNITS
+from dashboard.opentrain.vocabulary import UNITS, milestone_cost
 from dashboard.words import money
 
 from .items import PACE_WINDOW, Item, url, volume_words

@@ -6,6 +6,7 @@ The one owner of these facts: templates, forms, results and models read them fro
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.dateparse import parse_datetime
 
@@ -90,3 +91,10 @@ def route_template(path: str) -> str:
     """`/contracts/ctr_1/milestones?x=1` -> `/contracts/{id}/milestones`: no IDs, no query."""
     segments = path.partition("?")[0].split("/")
     return "/".join(s if not s or s in ROUTE_WORDS else "{id}" for s in segments)
+
+
+def milestone_cost(rate: Decimal | None, volume: Decimal | None) -> Decimal | None:
+    """What `volume` hours or labels cost at `rate`, to the cent (as OpenTrain prices it)."""
+    if rate is None or volume is None:
+        return None
+    return (rate * volume).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
