@@ -49,6 +49,11 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("MULTIHOST_DATABASE_URL", ""))
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--no-batch", action="store_true", help="leave out bench_batch.py")
+    parser.add_argument(
+        "--baseline",
+        default="",
+        help="another checkout (git worktree add DIR COMMIT) whose pages are served beside these",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s] or (
         [500] if args.quick else [500, 5000, 50000]
@@ -72,14 +77,26 @@ def main() -> None:
         upstream = FastUpstream(capture, free_port())
         try:
             if "pages" in parts:
-                configs = [(kind, n) for kind in kinds for n in sizes]
+                codes = [("this code", ROOT)]
+                if args.baseline:
+                    commit = subprocess.run(  # noqa: S603
+                        ["git", "-C", args.baseline, "rev-parse", "--short", "HEAD"],  # noqa: S607
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout.strip()
+                    codes.append((f"baseline {commit}", Path(args.baseline).resolve()))
+                configs = [(kind, n, *code) for kind in kinds for n in sizes for code in codes]
                 rounds = 10 if args.quick else 30
                 pages = bench_pages(
                     configs, tmp, capture, upstream.url, args.pg, rounds, 5 if args.quick else 20
                 )
                 results["pages"] = pages
                 for result in pages:
-                    print(f"Pages, {result['kind']}, {result['n']:,} contracts:", flush=True)
+                    print(
+                        f"Pages, {result['kind']}, {result['n']:,} contracts, {result['code']}:",
+                        flush=True,
+                    )
                     for row in result["rows"]:
                         print(
                             f"  {row.label}: median {fmt_ms(median(row.times))} ms, "

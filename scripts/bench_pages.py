@@ -96,18 +96,26 @@ def gunicorn_worker(server: Server) -> int:
 
 
 def filled_mirror(
-    name: str, kind: str, n: int, tmp: Path, capture: Path, upstream_url: str, pg_url: str
+    name: str,
+    kind: str,
+    n: int,
+    tmp: Path,
+    capture: Path,
+    upstream_url: str,
+    pg_url: str,
+    root: Path = ROOT,
 ) -> tuple[dict, str, float]:
     """A database of the benchmark's own, migrated, with the bench editor and N contracts
-    (`bench_fill.py`): the dashboard's environment for it, its schema, and the fill's seconds."""
+    (`bench_fill.py` of the checkout at `root`): the dashboard's environment for it, its schema,
+    and the fill's seconds."""
     schema = f"{name}_{n}_{os.getpid()}"  # two benchmarks at once never share one
     env = production_env(database_url(kind, tmp, schema, pg_url), upstream_url, free_port())
-    manage(env, "migrate", "--noinput")
-    manage(env, "make_editors", USERNAME, "--password", PASSWORD)
+    manage(env, "migrate", "--noinput", root=root)
+    manage(env, "make_editors", USERNAME, "--password", PASSWORD, root=root)
     started = time.perf_counter()
     subprocess.run(  # noqa: S603 (our own script)
         [sys.executable, "scripts/bench_fill.py", str(capture), str(n)],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         check=True,
         capture_output=True,
@@ -121,6 +129,7 @@ class Setup:
 
     kind: str
     n: int
+    code: str  # "this code", or the baseline's commit
     fill_s: float
     schema: str
     server: Server
@@ -131,7 +140,7 @@ class Setup:
 
 
 def bench_pages(
-    configs: list[tuple[str, int]],
+    configs: list[tuple[str, int, str, Path]],
     tmp: Path,
     capture: Path,
     upstream_url: str,
@@ -143,23 +152,24 @@ def bench_pages(
     round asks every page of every configuration in turn, request by request. The host's speed
     moves during a run (by up to 2x within minutes on these machines), and this way it moves
     every configuration's figures alike, where measuring them one after the other left it to
-    chance which one met a slow stretch."""
+    chance which one met a slow stretch. A configuration's code is this checkout's, or a
+    baseline's (another checkout, `--baseline`), filled and served by its own code."""
     setups: list[Setup] = []
     try:
-        for kind, n in configs:
-            print(f"Filling {kind} with {n:,} contracts ...", flush=True)
+        for number, (kind, n, code, root) in enumerate(configs):
+            print(f"Filling {kind} with {n:,} contracts ({code}) ...", flush=True)
             env, schema, fill_s = filled_mirror(
-                "bench_pages", kind, n, tmp, capture, upstream_url, pg_url
+                f"bench_pages{number}", kind, n, tmp, capture, upstream_url, pg_url, root
             )
-            server = Server.start(env, tmp / f"web-{kind}-{n}.log")
+            server = Server.start(env, tmp / f"web-{number}.log", root=root)
             worker = subprocess.Popen(
                 [sys.executable, "manage.py", "sync_worker"],
-                cwd=ROOT,
+                cwd=root,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            setups.append(Setup(kind, n, fill_s, schema, server, worker))
+            setups.append(Setup(kind, n, code, fill_s, schema, server, worker))
         for setup in setups:
             _sign_in(setup)
         print(f"Timing the pages of {len(setups)} configurations in turn ...", flush=True)
@@ -167,11 +177,11 @@ def bench_pages(
             for i in range(len(PAGES)):
                 for setup in setups:
                     _timed(setup.server, setup.timer, setup.rows[i], record=round_number >= 3)
-        largest = max(n for _, n in configs)
+        largest = max(n for _, n, _, _ in configs)
         loads = {}
         for setup in setups:
             if setup.n == largest:
-                print(f"{LOAD_PMS} PMs at once, {setup.kind}, {setup.n:,} ...", flush=True)
+                print(f"{LOAD_PMS} PMs at once, {setup.kind}, {setup.n:,}, {setup.code} ...")
                 loads[id(setup)] = _under_load(setup, load_seconds)
         results = []
         for setup in setups:
@@ -180,6 +190,7 @@ def bench_pages(
                 {
                     "kind": setup.kind,
                     "n": setup.n,
+                    "code": setup.code,
                     "fill_s": setup.fill_s,
                     "rows": setup.rows,
                     "memory": memory,

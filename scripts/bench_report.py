@@ -86,6 +86,29 @@ def pages_table(result: dict) -> list[str]:
     return lines
 
 
+def comparison_table(pages: list[dict]) -> list[str]:
+    """Each page's median, this code beside the baseline, per database and size."""
+    mine = {(r["kind"], r["n"]): r for r in pages if r["code"] == "this code"}
+    theirs = {(r["kind"], r["n"]): r for r in pages if r["code"] != "this code"}
+    keys = [key for key in mine if key in theirs]
+    lines = [
+        "| Request | " + " | ".join(f"{kind} {n:,}: this / base" for kind, n in keys) + " |",
+        "|---|" + "---:|" * len(keys),
+    ]
+    for i, row in enumerate(mine[keys[0]]["rows"]):
+        cells = [
+            f"{fmt_ms(median(mine[key]['rows'][i].times))} / "
+            f"{fmt_ms(median(theirs[key]['rows'][i].times))}"
+            for key in keys
+        ]
+        lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
+    loads = [(mine[key].get("load"), theirs[key].get("load")) for key in keys]
+    if any(a and b for a, b in loads):
+        cells = [f"{a['per_s']:.0f} / {b['per_s']:.0f}" if a and b else "" for a, b in loads]
+        lines.append(f"| {LOAD_PMS} PMs at once, pages/s | " + " | ".join(cells) + " |")
+    return lines
+
+
 def reconcile_table(result: dict) -> list[str]:
     alone = median(result["alone"])
     wall = median([s["wall"] for s in result["synced"]])
@@ -201,9 +224,13 @@ def report(results: dict, args, load: str) -> str:
         "",
         HOW,
     ]
+    baseline = [result for result in results["pages"] if result["code"] != "this code"]
+    if baseline:
+        out += [f"## This code beside the {baseline[0]['code']}: median ms", ""]
+        out += [*comparison_table(results["pages"]), ""]
     for result in results["pages"]:
-        out += [f"## Pages from the mirror: {result['n']:,} contracts, {result['kind']}", ""]
-        out += [*pages_table(result), ""]
+        heading = f"## Pages from the mirror: {result['n']:,} contracts, {result['kind']}"
+        out += [f"{heading}, {result['code']}", "", *pages_table(result), ""]
     for result in results["reconcile"]:
         heading = f"## Full reconciliation: {result['n']:,} contracts, {result['kind']}"
         out += [heading, "", *reconcile_table(result), ""]

@@ -84,11 +84,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def manage(env: dict, *args: str) -> str:
-    """Run `manage.py` with `env`; its output, or ServerError with everything it printed."""
+def manage(env: dict, *args: str, root: Path = ROOT) -> str:
+    """Run `manage.py` with `env` (of the checkout at `root`); its output, or ServerError with
+    everything it printed."""
     result = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
         [sys.executable, "manage.py", *args],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
@@ -100,23 +101,23 @@ def manage(env: dict, *args: str) -> str:
 
 
 class Server:
-    """gunicorn serving the project on `env["PORT"]`, logging to `log`."""
+    """gunicorn serving the project (the checkout at `root`) on `env["PORT"]`, logging to `log`."""
 
-    def __init__(self, env: dict, log: Path, name: str = "gunicorn"):
+    def __init__(self, env: dict, log: Path, name: str = "gunicorn", root: Path = ROOT):
         self.name, self.log = name, log
         self.url = f"http://127.0.0.1:{env['PORT']}"
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "dashboard.wsgi"],
-                cwd=ROOT,
+                cwd=root,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
 
     @classmethod
-    def start(cls, env: dict, log: Path, name: str = "gunicorn") -> Server:
-        server = cls(env, log, name)
+    def start(cls, env: dict, log: Path, name: str = "gunicorn", root: Path = ROOT) -> Server:
+        server = cls(env, log, name, root)
         server.wait_until_up()
         return server
 
