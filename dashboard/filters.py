@@ -39,24 +39,6 @@ SORTED_BY = {
     "rate": "rate_usd",
 }
 NULLABLE = {"created", "budget", "activity", "rate"}
-# What each row shows: the list never reads a contract's stored JSON.
-LIST_COLUMNS = (
-    "contract_id",
-    "title",
-    "status",
-    "payment_type",
-    "rate_usd",
-    "freelancer_name",
-    "freelancer_country",
-    "has_budget",
-    "budget_state",
-    "consumed_fraction",
-    "remaining_usd",
-    "last_activity_at",
-    "milestone_count",
-    "latest_milestone_status",
-    "attention_score",
-)
 
 
 class ContractFilterForm(forms.Form):
@@ -130,7 +112,8 @@ def page_rows(rows, page_size: int, number):
     """One page of the sorted rows. A page past the end shows the last page, and a number that is
     no number the first, as Django's `get_page` does; past the count cap, the last page is the
     last the count reached (`CappedPaginator`)."""
-    paginator = CappedPaginator(rows.only(*LIST_COLUMNS), page_size)
+    # What each row shows (`Contract.LISTED`): the list never reads a contract's stored JSON.
+    paginator = CappedPaginator(rows.only(*rows.model.LISTED), page_size)
     try:
         asked = int(number)
     except (TypeError, ValueError):

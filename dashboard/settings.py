@@ -194,11 +194,19 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
     options = CACHES["default"].get("OPTIONS", {})
     CACHES["default"]["OPTIONS"] = {key.lower(): value for key, value in options.items()}
 
+# Rendered rows of the contract list, keyed by what they show (`{% cache %}` in its template): a
+# process's own memory, right in every process as a changed row is a new key.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
@@ -34,6 +35,10 @@ class Item:
     approval_url: str = ""
     mailto: str = ""
     detail: str = ""  # technical detail, shown behind a disclosure
+
+    @cached_property
+    def contract_url(self) -> str:
+        return url("contract_detail", self.contract_id) if self.contract_id else ""
 
 
 @dataclass

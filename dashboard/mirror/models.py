@@ -206,6 +206,31 @@ class Contract(models.Model):
     def __str__(self):
         return self.title or self.contract_id
 
+    # What a row of the contract list shows: the list reads these columns alone (`.only()`).
+    LISTED = (
+        "contract_id",
+        "title",
+        "status",
+        "payment_type",
+        "rate_usd",
+        "freelancer_name",
+        "freelancer_country",
+        "has_budget",
+        "budget_state",
+        "consumed_fraction",
+        "remaining_usd",
+        "last_activity_at",
+        "milestone_count",
+        "latest_milestone_status",
+        "attention_score",
+    )
+
+    @property
+    def listed(self) -> tuple:
+        """The row's values, in one: the key of its rendered row in the list's fragment cache, so
+        a row that changed in any way is a new key (nothing to invalidate)."""
+        return (self.pk, *(getattr(self, name) for name in self.LISTED))
+
     @property
     def is_active(self) -> bool:
         return self.status == "active"
