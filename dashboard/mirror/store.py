@@ -206,7 +206,13 @@ def _upsert(model, rows: list[dict], conflict: list[str] | None = None) -> None:
     """Insert many rows (dicts of field attnames) with `bulk_create`; with `conflict` (the unique
     fields), an existing row gets the given values instead (the rows must not repeat a key).
     Fields not given take their defaults when a row is new and stay as they are when it is not.
-    Django splits the rows into batches that fit the database's limit on query parameters."""
+    Django splits the rows into batches that fit the database's limit on query parameters.
+
+    Django prepares every value through its field and its compiler, which costs several times
+    the hand-made INSERT this replaced: the upserts of 5,000 contracts written into an empty
+    mirror and 212 of them changed after (31,000 rows, in-process) took 5.8 s of CPU on SQLite
+    where they took 1.5 s, and 5.5 s on PostgreSQL where they took 0.9 s
+    (docs/benchmarks-sync-inbox.md, issue 25)."""
     if not rows:
         return
     objs = [model(**row) for row in rows]
