@@ -93,11 +93,6 @@ OT_SYNC_FULL_SECONDS = _read("OT_SYNC_FULL_SECONDS", env.float, default=900.0)
 for _name in ("OT_SYNC_POLL_SECONDS", "OT_SYNC_FULL_SECONDS"):
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"Environment variable {_name} must be a positive number.")
-# A reconciliation with at least this many contracts to read reads them in a process of its own
-# while the worker writes (two cores at once); fewer are read in a thread.
-OT_SYNC_READ_PROCESS_FROM = _read("OT_SYNC_READ_PROCESS_FROM", env.int, default=500)
-if OT_SYNC_READ_PROCESS_FROM < 1:
-    raise ImproperlyConfigured("Environment variable OT_SYNC_READ_PROCESS_FROM must be at least 1.")
 
 # --- Django ----------------------------------------------------------------------------------
 INSTALLED_APPS = [

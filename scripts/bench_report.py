@@ -123,7 +123,7 @@ def reconcile_table(result: dict) -> list[str]:
         f"| {len(result['alone'])} |",
         f"| `opentrain_sync --full` (process wall time) | {wall:.2f} | {len(result['synced'])} |",
         f"| of which Python + Django start-up (`manage.py version`) | {startup:.2f} | |",
-        f"| CPU of the sync and its reader process | {cpu:.2f} | |",
+        f"| CPU of the sync (its reader thread included) | {cpu:.2f} | |",
         *(
             [f"| CPU of the PostgreSQL server meanwhile (same two cores) | {database_cpu:.2f} | |"]
             if database_cpu

@@ -87,7 +87,7 @@ def full_sync(kind: str, tmp: Path, upstream_url: str, pg_url: str, run: int) ->
 
 
 def _children_cpu() -> float:
-    """CPU seconds of this process's finished children: the sync and its reader process."""
+    """CPU seconds of this process's finished children: the sync."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 

@@ -38,8 +38,6 @@ def _start(**env):
         ("OT_API_BASE_URL", "ftp://example.com/api"),
         ("DATABASE_URL", "nosuchdb://x"),
         ("OT_SYNC_POLL_SECONDS", "a while"),
-        ("OT_SYNC_READ_PROCESS_FROM", "0"),
-        ("OT_SYNC_READ_PROCESS_FROM", "many"),
         ("LOG_LEVEL", "chatty"),
     ],
 )

@@ -31,10 +31,6 @@ RATE_LIMIT_TRIES = 5
 CONTRACT_EVENTS = ("contract.", "milestone.", "payment.")
 APPROVAL_EVENTS = ("approval.",)
 FEED_UNAVAILABLE = (403, 404)
-READS_STOPPED = (
-    "The sync stopped while reading contracts from OpenTrain (its reader ended early). "
-    "The next sync starts on its own."
-)
 
 
 def account_for(fingerprint: str, label: str = "") -> Account:
@@ -83,15 +79,11 @@ def _sync_once(account: Account, token: str, *, full: bool) -> None:
             if not full:
                 changed = reconcile(account, token)
                 full = True
-    except (OpenTrainError, reads.ReadsStopped) as error:
-        if isinstance(error, OpenTrainError):
-            problem = explain(error)
-            words, request_id = f"{problem.title}. {problem.message}", error.request_id
-            reason = error.code or error.status
-        else:  # the reconciliation's reader ended early (killed, or silent too long)
-            words, request_id, reason = READS_STOPPED, None, "reads stopped"
+    except OpenTrainError as error:
+        problem = explain(error)
+        reason = error.code or error.status
         logger.warning("sync of %s failed: %s", account, reason, extra={"account": account.pk})
-        account.record_failure(words, request_id)
+        account.record_failure(f"{problem.title}. {problem.message}", error.request_id)
         account.bump()
         return
     account.record_success(full=full)
@@ -179,9 +171,9 @@ def reconcile(account: Account, token: str) -> bool:
 
 
 def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract]) -> bool:
-    """Detail reads, one after another, while this thread parses and writes the chunk read before
-    (`reads.in_chunks`; a transaction a chunk): the wall time nears the reads' own. A failed read
-    stops the sync once the contracts read before it are saved."""
+    """Detail reads in a few threads beside this one, which parses and writes the chunk read
+    before (`reads.in_chunks`; a transaction a chunk). A failed read stops the sync once the
+    contracts read before it are saved."""
     changed = False
     answers = reads.in_chunks(
         lambda contract: _answer(token, contract.id, contract), listed, store.CHUNK

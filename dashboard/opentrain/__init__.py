@@ -44,7 +44,6 @@ from dashboard.opentrain.results import (
 from dashboard.opentrain.transport import (
     GET_ATTEMPTS,
     RETRY_AFTER_CAP,
-    pooled_client_in_use,
     quiet_successes,
 )
 from dashboard.opentrain.vocabulary import parse_timestamp
@@ -83,6 +82,5 @@ __all__ = [
     "parse_contract",
     "parse_contracts",
     "parse_timestamp",
-    "pooled_client_in_use",
     "quiet_successes",
 ]

@@ -44,15 +44,5 @@ class OpenTrainError(Exception):
         """True when OpenTrain gave no usable answer (down, slow, or nonsense)."""
         return self.status is None or self.status >= 500 or self.code == "BAD_RESPONSE"
 
-    def __reduce__(self):
-        """Pickled whole (a reconciliation's reader process hands its error to the writer)."""
-        return (_rebuild, (self.message, dict(vars(self))))
-
     def __repr__(self) -> str:
         return f"OpenTrainError(status={self.status}, code={self.code!r}, reason={self.reason!r})"
-
-
-def _rebuild(message: str, state: dict) -> OpenTrainError:
-    error = OpenTrainError(message)
-    vars(error).update(state)
-    return error

@@ -11,7 +11,6 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 import threading
 import time
 from decimal import Decimal
@@ -71,21 +70,6 @@ def quiet_successes():
         yield
     finally:
         _quiet.reset(token)
-
-
-def _forget_pool() -> None:
-    """In a forked child: the parent's connections are not ours to use, nor its lock to wait on."""
-    global _pooled, _lock
-    _pooled, _lock = None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_pool)
-
-
-def pooled_client_in_use() -> bool:
-    """Whether requests go through the pooled client (no `use_client` seam installed): only then
-    may another process, with a pooled client of its own, make them instead."""
-    return _installed is None
 
 
 def _http() -> httpx.Client:

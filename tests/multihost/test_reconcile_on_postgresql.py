@@ -29,7 +29,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    env = sandbox_env(DATABASE_URL, PORT=str(free_port()), OT_SYNC_READ_PROCESS_FROM="100")
+    env = sandbox_env(DATABASE_URL, PORT=str(free_port()))
     manage(env, "migrate", "--noinput")
     clear_mirror(DATABASE_URL)
     manage(env, "seed_sandbox", "--reset", "--contracts", str(BULK))

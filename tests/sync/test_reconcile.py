@@ -3,7 +3,6 @@ nothing."""
 
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from dashboard import opentrain
@@ -131,11 +130,9 @@ def test_a_sync_renews_the_lease_it_holds_and_no_other(sandbox, db):
     assert account.take_lease("worker-b")
 
 
-@pytest.mark.parametrize("read_process_from", [1, 500], ids=["reads in a process", "in a thread"])
 def test_an_answer_that_is_not_json_stops_the_sync_in_words_after_saving_those_before_it(
-    sandbox, db, settings, read_process_from
+    sandbox, db
 ):
-    settings.OT_SYNC_READ_PROCESS_FROM = read_process_from
     Contract.objects.all().delete()  # every contract to read again
     listed = [c.id for c in opentrain.list_contracts(demo.OWNER_TOKEN)]
     broken = demo.contract_id(demo.OWNER, "label_007")
