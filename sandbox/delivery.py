@@ -97,13 +97,14 @@ def attempt(delivery: Delivery) -> bool:
             error = f"The receiver answered HTTP {status}."
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"
-    _retrying(lambda: _record(delivery, status, error))
+    _record(delivery, status, error)
     return not error
 
 
 def _retrying(write, tries=50):
     """Run a write again while SQLite says a table is locked (only an in-memory database says so,
-    since it ignores the busy timeout; see `_run`)."""
+    since it ignores the busy timeout; see `_run`). One statement each: a statement that failed
+    changed nothing, so running it again never counts twice."""
     for _ in range(tries - 1):
         try:
             return write()
@@ -120,27 +121,34 @@ def _record(delivery: Delivery, status: int | None, error: str) -> None:
     hooks = Webhook.objects.filter(pk=delivery.webhook_id)
     if not error:
         next_at, delivered_at = None, now
-        hooks.update(consecutive_failures=0)
+        _retrying(lambda: hooks.update(consecutive_failures=0))
     else:
         steps = backoff()
         delivered_at = None
         next_at = None
         if attempts < Delivery.MAX_ATTEMPTS:
             next_at = now + timedelta(seconds=steps[min(attempts, len(steps)) - 1])
-        hooks.update(consecutive_failures=F("consecutive_failures") + 1)
-        hooks.filter(status=Webhook.ACTIVE, consecutive_failures__gte=Webhook.DISABLE_AFTER).update(
-            status=Webhook.DISABLED,
-            disabled_at=now,
-            disabled_reason=f"{Webhook.DISABLE_AFTER} consecutive delivery failures",
+        _retrying(lambda: hooks.update(consecutive_failures=F("consecutive_failures") + 1))
+        disable = hooks.filter(
+            status=Webhook.ACTIVE, consecutive_failures__gte=Webhook.DISABLE_AFTER
+        )
+        _retrying(
+            lambda: disable.update(
+                status=Webhook.DISABLED,
+                disabled_at=now,
+                disabled_reason=f"{Webhook.DISABLE_AFTER} consecutive delivery failures",
+            )
         )
         logger.info("webhook delivery %s failed: %s", delivery.delivery_id, error)
     # An update, not save(): the webhook may have been deleted while we sent.
-    Delivery.objects.filter(pk=delivery.pk).update(
-        attempts=attempts,
-        last_status=status,
-        last_error=error[:300],
-        next_attempt_at=next_at,
-        delivered_at=delivered_at,
+    _retrying(
+        lambda: Delivery.objects.filter(pk=delivery.pk).update(
+            attempts=attempts,
+            last_status=status,
+            last_error=error[:300],
+            next_attempt_at=next_at,
+            delivered_at=delivered_at,
+        )
     )
 
 
