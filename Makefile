@@ -85,6 +85,7 @@ screenshots: install
 	$(BIN)/python -m pytest tests/browser/test_screenshots.py -m screenshots -p no:randomly -q
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[prod]'  # psycopg, for PostgreSQL's figures
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 load: install
