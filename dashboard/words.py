@@ -18,15 +18,21 @@ from dashboard.opentrain.vocabulary import (
 )
 
 
+def _decimal(value) -> Decimal | None:
+    """The value as a finite Decimal, or None when it is no number."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
 def money(value):
     """$1,250.00 / $0.07; amounts keep cents and sub-cent rates keep their digits."""
     if value in (None, ""):
         return "—"
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    if not amount.is_finite():
+    amount = _decimal(value)
+    if amount is None:
         return str(value)
     exponent = amount.as_tuple().exponent
     places = max(2, -exponent) if isinstance(exponent, int) else 2
@@ -38,9 +44,8 @@ def number(value):
     """A volume without trailing zeros: 12.5, 5,000."""
     if value in (None, ""):
         return "—"
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+    amount = _decimal(value)
+    if amount is None:
         return str(value)
     if amount == amount.to_integral_value():
         return f"{int(amount):,}"
