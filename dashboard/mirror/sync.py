@@ -171,7 +171,7 @@ def reconcile(account: Account, token: str) -> bool:
 
 
 def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract]) -> bool:
-    """Detail reads in a few threads beside this one, which parses and writes the chunk read
+    """Detail reads in a reader thread beside this one, which parses and writes the chunk read
     before (`reads.in_chunks`; a transaction a chunk). A failed read stops the sync once the
     contracts read before it are saved."""
     changed = False
@@ -191,10 +191,10 @@ def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract
 def _answer(
     token: str, contract_id: str, listed: opentrain.Contract | None = None
 ) -> bytes | opentrain.Contract | None:
-    """`GET /contracts/{id}` as received, for the caller to parse: a reconciliation's reader hands
-    it to the writer, so the reads alone set the pace. When it answers 404, `listed`: the contract
-    as `GET /contracts` just showed it (an ID no path can carry) is kept, without a budget, rather
-    than nothing."""
+    """`GET /contracts/{id}` as received, for the writer to parse (`_parsed` stops at the first
+    answer that is not JSON, after saving those before it). When it answers 404, `listed`: the
+    contract as `GET /contracts` just showed it (an ID no path can carry) is kept, without a
+    budget, rather than nothing."""
     try:
         return _paced(opentrain.get_contract_raw, token, contract_id)
     except OpenTrainError as error:
