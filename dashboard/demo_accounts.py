@@ -13,10 +13,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from dashboard import links
 from dashboard.opentrain import OpenTrainError, transport
 
 SANDBOX_ACCOUNT_KEY = "sandbox_account"
@@ -104,9 +103,4 @@ def switch_sandbox_account(request):
         messages.success(request, f"Now acting as the sandbox account “{accounts[key].label}”.")
     else:
         messages.error(request, "There is no such sandbox account.")
-    # Only a local path: `redirect()` would also take a URL name (`next=logout`).
-    target = request.POST.get("next", "")
-    local = url_has_allowed_host_and_scheme(target, None, request.is_secure())
-    if not (local and target.startswith("/")):
-        target = reverse("contract_list")
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(links.back_to(request))

@@ -119,6 +119,16 @@ def test_sync_now_asked_twice_queues_one_sync(sandbox, pm):
     assert "A sync is already waiting" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "target", ["contract_detail", "logout", "//evil.example/", "/\\evil.example/"]
+)
+def test_sync_now_goes_back_only_to_a_local_path(sandbox, pm, target):
+    response = pm.post(reverse("sync_now"), {"next": target})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/contracts/"
+
+
 def test_the_version_stamp_answers_204_until_the_mirror_changes(sandbox, pm):
     html = pm.get("/contracts/").content.decode()
     version = re.search(

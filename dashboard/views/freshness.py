@@ -1,13 +1,11 @@
 """How fresh the mirror is: the version stamp open pages poll, and "Sync now"."""
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.http import HttpResponse, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import services
+from dashboard import links, services
 from dashboard.mirror import reading, tasks
 
 
@@ -31,7 +29,4 @@ def sync_now(request):
         messages.info(request, "A sync is already waiting: the worker runs it in a few seconds.")
     else:
         messages.error(request, "No OpenTrain account to sync: set OT_API_TOKEN.")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = "contract_list"
-    return redirect(target)
+    return HttpResponseRedirect(links.back_to(request))
