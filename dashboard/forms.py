@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from dashboard.opentrain.vocabulary import milestone_cost
 from dashboard.words import day
@@ -19,6 +20,8 @@ from dashboard.words import day
 MAX_AMOUNT_USD = Decimal("1000000")
 MAX_HOURS = Decimal("100000")
 MAX_LABELS = Decimal("10000000")
+# An error message repeats at most this much of what was typed.
+QUOTED_CHARS = 100
 EARLIEST_DUE = date(2000, 1, 1)
 LATEST_DUE = date(2100, 12, 31)
 
@@ -59,7 +62,8 @@ class DateField(forms.DateField):
         except forms.ValidationError as error:
             if error.code != "invalid":
                 raise
-            message = f"{self.error_messages['invalid']} You typed “{value.strip()}”."
+            typed = Truncator(value.strip()).chars(QUOTED_CHARS)
+            message = f"{self.error_messages['invalid']} You typed “{typed}”."
             raise forms.ValidationError(message, code="invalid") from None
 
 

@@ -3,6 +3,8 @@
 import csv
 import io
 
+from openpyxl import Workbook
+
 from dashboard.batches.models import Batch
 from dashboard.batches.preview import COLUMNS
 from tests.milestone_helpers import ENDED, FIXED, HOURLY, LABELS, NO_RATE
@@ -15,6 +17,19 @@ def csv_file(rows: list[dict], name: str = "week.csv") -> io.BytesIO:
     for row in rows:
         writer.writerow(row)
     upload = io.BytesIO(out.getvalue().encode())
+    upload.name = name
+    return upload
+
+
+def xlsx_file(rows: list[list], name: str = "week.xlsx") -> io.BytesIO:
+    """A workbook as Excel or LibreOffice saves it (openpyxl writes the same format)."""
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    upload = io.BytesIO()
+    book.save(upload)
+    upload.seek(0)
     upload.name = name
     return upload
 

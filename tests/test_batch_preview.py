@@ -5,11 +5,10 @@ import re
 from datetime import date, datetime
 
 import pytest
-from openpyxl import Workbook
 
 from dashboard.batches.models import Batch
 from dashboard.batches.preview import COLUMNS
-from tests.batch_helpers import INVALID_ROWS, csv_file, upload, valid_row
+from tests.batch_helpers import INVALID_ROWS, csv_file, upload, valid_row, xlsx_file
 from tests.milestone_helpers import ENDED, FIXED, HOURLY, LABELS, milestones, posts
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,19 +104,6 @@ def test_the_template_lists_active_contracts_with_their_last_milestone(sandbox, 
     assert any(line.startswith(FIXED + ",") for line in lines)
     assert any(line.startswith(LABELS + ",") for line in lines)
     assert not any(line.startswith(ENDED + ",") for line in lines)
-
-
-def xlsx_file(rows: list[list], name: str = "week.xlsx") -> io.BytesIO:
-    """A workbook as Excel or LibreOffice saves it (openpyxl writes the same format)."""
-    book = Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    upload = io.BytesIO()
-    book.save(upload)
-    upload.seek(0)
-    upload.name = name
-    return upload
 
 
 def test_an_xlsx_saved_from_a_spreadsheet_is_previewed_like_a_csv(sandbox, pm):

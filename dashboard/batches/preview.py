@@ -9,12 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.utils.text import Truncator
 
 from dashboard import opentrain
 from dashboard.batches import spreadsheets
 from dashboard.batches.models import Batch, BatchRow
 from dashboard.batches.prefill import COLUMNS, contracts_by_id
-from dashboard.forms import FORMS
+from dashboard.forms import FORMS, QUOTED_CHARS
 from dashboard.mirror.models import Account
 
 MAX_ROWS = 1000
@@ -32,7 +33,7 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise forms.ValidationError("That file is over 2 MB; split it into smaller files.")
-        header, lines = spreadsheets.read(upload.name or "", upload.read())
+        header, rows = spreadsheets.read(upload.name or "", upload.read(), MAX_ROWS)
         missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise forms.ValidationError(
@@ -42,11 +43,8 @@ class UploadForm(forms.Form):
                 + ", ".join(missing)
                 + "."
             )
-        rows = [r for r in lines if any((v or "").strip() for v in r.values() if v)]
         if not rows:
             raise forms.ValidationError("That file has no milestone rows under its header.")
-        if len(rows) > MAX_ROWS:
-            raise forms.ValidationError(f"That file has {len(rows)} rows; at most {MAX_ROWS}.")
         return rows
 
 
@@ -68,7 +66,10 @@ def checked_rows(account: Account | None, rows: list[dict]) -> list[BatchRow]:
     planned: dict[str, Decimal] = {}  # cost of earlier rows, per contract, for the warnings
     checked = []
     for line, typed in enumerate(rows, start=2):
+        unreadable = typed.get(spreadsheets.UNREADABLE)
         typed = {c: (typed.get(c) or "").strip() for c in COLUMNS}
+        if unreadable:
+            typed[spreadsheets.UNREADABLE] = unreadable
         row = BatchRow(position=line, typed=typed)
         check_row(row, contracts.get(typed["contract_id"]), planned)
         checked.append(row)
@@ -81,7 +82,8 @@ def edit_row(account: Account | None, row: BatchRow, data) -> dict[str, list[str
 
     What was typed is kept even when it is refused, so nothing is lost and the preview says why.
     """
-    row.typed = {**row.typed, **{c: (data.get(c) or "").strip() for c in EDITABLE}}
+    edited = {c: spreadsheets.capped(c, (data.get(c) or "").strip()) for c in EDITABLE}
+    row.typed = {**row.typed, **edited}
     row.save(update_fields=["typed"])
     return recheck(account, row.batch)[row.pk]
 
@@ -135,6 +137,15 @@ def check_row(
         by_field.setdefault(field, []).append(message)
         row.errors.append(f"{label}: {message}" if label else message)
 
+    if typed.get(spreadsheets.UNREADABLE):
+        refuse(typed[spreadsheets.UNREADABLE])
+        return by_field
+    too_long = [c for c in COLUMNS if len(typed.get(c, "")) > spreadsheets.cap(c)]
+    for column in too_long:
+        message = f"Longer than {spreadsheets.cap(column):,} characters; shorten it."
+        refuse(message, column if column in EDITABLE else "row", column)
+    if too_long:
+        return by_field
     if contract is None:
         refuse(_no_contract(typed["contract_id"]))
         return by_field
@@ -174,7 +185,8 @@ def _form_data(typed: dict, key) -> dict:
 def _no_contract(contract_id: str) -> str:
     if not contract_id:
         return "No contract_id: say which contract this milestone is for."
-    return f"No contract “{contract_id}” on this account (as of the last sync)."
+    quoted = Truncator(contract_id).chars(QUOTED_CHARS)
+    return f"No contract “{quoted}” on this account (as of the last sync)."
 
 
 def _wrong_column(form_class, column: str) -> str:
