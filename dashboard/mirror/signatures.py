@@ -17,6 +17,10 @@ def _digest(secret: str, timestamp: int, raw_body: bytes) -> str:
 
 def parse(header: str) -> tuple[int, list[str]] | None:
     """The timestamp and every v1 signature in the header; None when it is malformed."""
+    # ASCII only: "²" is a digit to `isdigit` but not to `int`, and `compare_digest` raises on
+    # any other character.
+    if not (header or "").isascii():
+        return None
     timestamp, signatures = None, []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")

@@ -5,10 +5,17 @@ Task arguments are stored in the database: they name accounts by fingerprint, ne
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.tasks import task
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from dashboard.mirror import accounts, sync
+from dashboard.mirror.models import Delivery
+
+# A redelivery older than this is not expected, and the sync has long applied what it said.
+KEEP_DELIVERIES = timedelta(days=30)
 
 
 @task()
@@ -53,3 +60,19 @@ def _waiting(task_, **kwargs) -> bool:
 def request_sync_all() -> int:
     """Queue a sync of every account the dashboard acts for."""
     return sum(request_sync(known.fingerprint) for known in accounts.known())
+
+
+@task()
+def prune_deliveries() -> int:
+    """Forget the webhook deliveries received more than 30 days ago; returns how many."""
+    cutoff = timezone.now() - KEEP_DELIVERIES
+    deleted, _ = Delivery.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+def request_upkeep() -> int:
+    """What the worker's ticker queues every OT_SYNC_POLL_SECONDS: a sync of every account (the
+    backstop for missed webhooks) and, unless one is waiting, the pruning of old deliveries."""
+    if not _waiting(prune_deliveries):
+        prune_deliveries.enqueue()
+    return request_sync_all()

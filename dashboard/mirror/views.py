@@ -18,12 +18,17 @@ from dashboard.mirror import signatures, sync, tasks
 from dashboard.mirror.models import Delivery, WebhookSubscription
 
 logger = logging.getLogger("dashboard.webhooks")
+DELIVERY_ID_LENGTH = Delivery._meta.get_field("delivery_id").max_length
 
 
 def _refuse(reason: str) -> JsonResponse:
     logger.warning("webhook refused: %s", reason, extra={"webhook_outcome": "refused"})
     metrics.record_webhook("refused")
     return JsonResponse({"error": reason}, status=400)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _sender(raw: bytes, header: str) -> str | None:
@@ -47,13 +52,18 @@ def receive(request):
     fingerprint = _sender(raw, header)
     if fingerprint is None:
         return _refuse("signature does not match, or is older than 5 minutes")
-    delivery_id = request.headers.get("X-OpenTrain-Delivery", "").strip()[:200]
+    delivery_id = request.headers.get("X-OpenTrain-Delivery", "").strip()
     if not delivery_id:
         return _refuse("missing X-OpenTrain-Delivery")
+    if len(delivery_id) > DELIVERY_ID_LENGTH:
+        # Refused, not cut: two IDs that share their start are two deliveries.
+        return _refuse(f"X-OpenTrain-Delivery is longer than {DELIVERY_ID_LENGTH} characters")
     try:
-        event = json.loads(raw)
-    except ValueError:
+        event = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return _refuse("body is not JSON")
+    if not isinstance(event, dict):
+        return _refuse("body is not a JSON object")
     account = sync.account_for(fingerprint) if fingerprint else None
     try:
         with transaction.atomic():
@@ -61,7 +71,7 @@ def receive(request):
                 delivery_id=delivery_id,
                 account=account,
                 event_type=request.headers.get("X-OpenTrain-Event", "")[:80],
-                event=event if isinstance(event, dict) else {},
+                event=event,
             )
     except IntegrityError:
         logger.info("webhook duplicate", extra={"webhook_outcome": "duplicate"})

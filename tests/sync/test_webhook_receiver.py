@@ -6,13 +6,15 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from opentrain.webhooks import verify_webhook_signature
 
-from dashboard.mirror import signatures
+from dashboard.mirror import signatures, tasks
 from dashboard.mirror.models import Delivery
 
 SECRET = "whsec_test_receiver_secret"
@@ -87,6 +89,8 @@ def test_the_same_delivery_twice_is_recorded_once_and_queues_nothing_more(receiv
         "stale",
         "future",
         "other-body",
+        "non-ascii-digit",
+        "non-ascii-v1",
     ],
 )
 def test_a_missing_malformed_wrong_or_stale_signature_is_refused_and_changes_nothing(
@@ -99,6 +103,8 @@ def test_a_missing_malformed_wrong_or_stale_signature_is_refused_and_changes_not
         "stale": signed(body, at=now - 301),
         "future": signed(body, at=now + 310),  # a margin: the clock moves on
         "other-body": signed(b'{"id": "evt_2"}'),
+        "non-ascii-digit": signed(body).replace("t=", "t=\u00b2", 1),
+        "non-ascii-v1": signed(body) + ",v1=\u00e9\u00e9",
     }.get(signature, signature)
 
     response = deliver(receiver, body, signature)
@@ -112,6 +118,48 @@ def test_a_delivery_without_its_delivery_id_is_refused(receiver):
     body = json.dumps(EVENT).encode()
 
     assert deliver(receiver, body, signed(body), delivery="").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"NaN", b'{"id": "evt_1", "amount": NaN}', b"[" * 100_000 + b"]" * 100_000, b'["evt_1"]'],
+    ids=["nan", "nan-inside", "deeply-nested", "not-an-object"],
+)
+def test_a_signed_body_that_is_not_a_json_object_is_refused_and_stores_nothing(receiver, body):
+    response = deliver(receiver, body, signed(body))
+
+    assert response.status_code == 400
+    assert Delivery.objects.count() == 0
+    assert DBTaskResult.objects.count() == 0
+
+
+def test_a_delivery_id_over_200_characters_is_refused_not_cut(receiver):
+    body = json.dumps(EVENT).encode()
+
+    first = deliver(receiver, body, signed(body), delivery="d" * 200 + "1")
+    second = deliver(receiver, body, signed(body), delivery="d" * 200 + "2")
+
+    assert first.status_code == second.status_code == 400
+    assert Delivery.objects.count() == 0
+
+
+def test_the_worker_prunes_deliveries_older_than_30_days(receiver, settings):
+    settings.OT_API_TOKEN = "ot_test_token"  # one account, known without asking OpenTrain
+    body = json.dumps(EVENT).encode()
+    deliver(receiver, body, signed(body), delivery="dlv_old")
+    deliver(receiver, body, signed(body), delivery="dlv_recent")
+    Delivery.objects.filter(delivery_id="dlv_old").update(
+        received_at=timezone.now() - timedelta(days=31)
+    )
+    Delivery.objects.filter(delivery_id="dlv_recent").update(
+        received_at=timezone.now() - timedelta(days=29)
+    )
+
+    tasks.request_upkeep()  # what the worker's ticker queues every OT_SYNC_POLL_SECONDS
+    assert DBTaskResult.objects.filter(task_path=tasks.prune_deliveries.module_path).exists()
+    tasks.prune_deliveries.call()  # as the worker runs it
+
+    assert list(Delivery.objects.values_list("delivery_id", flat=True)) == ["dlv_recent"]
 
 
 def test_the_receiver_accepts_only_post(receiver):

@@ -1,5 +1,6 @@
-"""The worker: runs queued tasks (django-tasks-db's db_worker) and, as a backstop for missed
-webhooks, queues a sync of every account every OT_SYNC_POLL_SECONDS.
+"""The worker: runs queued tasks (django-tasks-db's db_worker) and, every OT_SYNC_POLL_SECONDS,
+queues a sync of every account (a backstop for missed webhooks) and the pruning of webhook
+deliveries older than 30 days.
 
 Any number of workers may run: a waiting sync is never queued twice, and a lease on the account
 keeps two workers from applying the same feed at once.
@@ -71,9 +72,9 @@ class Command(BaseCommand):
             self._register(stop, register_url)
         while not stop.is_set():
             try:
-                tasks.request_sync_all()
+                tasks.request_upkeep()
             except Exception:  # a database blip must not end the backstop
-                logger.exception("could not queue the periodic sync")
+                logger.exception("could not queue the periodic sync and pruning")
             finally:
                 close_old_connections()
             stop.wait(settings.OT_SYNC_POLL_SECONDS)
