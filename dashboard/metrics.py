@@ -3,16 +3,20 @@
 They move in the code they describe (the API client, the webhook receiver, the sync,
 submissions) through the small `record_*` functions below; the /metrics view (views/ops.py) adds
 what the database knows at scrape time. No label carries a token, a title or free text: callers
-pass upstream routes as templates (`/contracts/{id}`), every other label comes from a fixed set.
+pass upstream routes as templates (`/contracts/{id}`), every other label comes from a fixed set,
+and what a request brings (its method, its status) is `other` when it is not in one.
 """
 
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 
 from django.db import connection
 from prometheus_client import Counter, Histogram
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+STATUSES = frozenset(str(status.value) for status in HTTPStatus)
 SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 UPSTREAM_CALLS = Counter(
@@ -103,8 +107,10 @@ class RequestMetricsMiddleware:
             response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         view = match.view_name if match is not None else "<unresolved>"
-        HTTP_SECONDS.labels(view, request.method).observe(time.monotonic() - started)
-        HTTP_RESPONSES.labels(str(response.status_code), view, request.method).inc()
+        method = request.method if request.method in METHODS else "other"
+        status = str(response.status_code)
+        HTTP_SECONDS.labels(view, method).observe(time.monotonic() - started)
+        HTTP_RESPONSES.labels(status if status in STATUSES else "other", view, method).inc()
         return response
 
 

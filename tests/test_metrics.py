@@ -189,3 +189,20 @@ def test_no_label_carries_a_token_an_id_or_a_title(sandbox, pm, client, settings
     assert "ctr_owner" not in body
     assert "Spanish" not in body
     assert 'route="/contracts/{id}"' in body
+
+
+def test_requests_with_made_up_methods_and_paths_add_no_series(client, db, scrape):
+    def anonymous_junk(count):
+        for n in range(count):
+            word = uuid.uuid4().hex[:8].upper()
+            client.generic(word, f"/{word.lower()}/{n}/")
+            client.generic("GET", f"/contracts/{word}/?page={n}")
+            client.generic("BREW", f"/{'x' * n}")
+
+    anonymous_junk(1)  # the first of each kind may add its series once
+    scrape()  # and so may the first scrape
+    before = len(scrape())
+
+    anonymous_junk(50)
+
+    assert len(scrape()) == before
