@@ -1,7 +1,9 @@
 """Exports of the mirror and the submission ledger, as CSV or JSON, streamed row by row.
 
 Amounts are exact decimals (JSON: strings, so no reader turns them into floats); dates and times
-are ISO 8601. No HTTP here: exports read the mirror, like every page.
+are ISO 8601. In CSV, text that a spreadsheet would run as a formula is written as text (OWASP's
+CSV-injection advice); numbers, dates and JSON are written as they are. No HTTP here: exports
+read the mirror, like every page.
 """
 
 from __future__ import annotations
@@ -66,6 +68,25 @@ def value(v) -> str | int | None:
     if isinstance(v, datetime | date):
         return v.isoformat()
     return str(v)
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula; a quote in front makes it
+# text. Only text cells get it: a negative number stays a number.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(v) -> str | int | None:
+    """One CSV cell: `value`, with text that starts like a formula written as text."""
+    if isinstance(v, str) and v.startswith(FORMULA_STARTS):
+        return "'" + v
+    return value(v)
+
+
+def as_typed(text: str) -> str:
+    """A cell read back from a CSV the dashboard wrote: without the quote `csv_cell` put in."""
+    if text[:1] == "'" and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
 
 
 def contracts(account: Account | None, chosen: dict) -> Iterator[dict]:
@@ -172,7 +193,7 @@ def as_csv(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
     writer = csv.writer(Echo())
     yield writer.writerow(columns)
     for row in rows:
-        yield writer.writerow([value(row[c]) for c in columns])
+        yield writer.writerow([csv_cell(row[c]) for c in columns])
 
 
 def as_json(rows: Iterable[dict]) -> Iterator[str]:

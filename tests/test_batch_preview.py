@@ -1,5 +1,6 @@
 """`/milestones/import/`: a CSV becomes a preview; nothing reaches OpenTrain before confirming."""
 
+import csv
 import io
 import re
 from datetime import date, datetime
@@ -8,8 +9,10 @@ import pytest
 
 from dashboard.batches.models import Batch
 from dashboard.batches.preview import COLUMNS
+from sandbox.models import Milestone as UpstreamMilestone
 from tests.batch_helpers import INVALID_ROWS, csv_file, upload, valid_row, xlsx_file
 from tests.milestone_helpers import ENDED, FIXED, HOURLY, LABELS, milestones, posts
+from tests.mirror_helpers import refresh_contract
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,6 +107,33 @@ def test_the_template_lists_active_contracts_with_their_last_milestone(sandbox, 
     assert any(line.startswith(FIXED + ",") for line in lines)
     assert any(line.startswith(LABELS + ",") for line in lines)
     assert not any(line.startswith(ENDED + ",") for line in lines)
+
+
+def test_the_template_holds_only_contracts_of_the_mirror_and_formulas_as_text(sandbox, pm):
+    UpstreamMilestone.objects.filter(contract_id=FIXED).update(name="=cmd|' /C calc'!A0")
+    refresh_contract(FIXED)
+
+    response = pm.get(
+        "/milestones/import/template.csv",
+        {"contract": [FIXED, "=cmd|' /C calc'!A0", "+1+1"]},
+    )
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["contract_id"] for r in rows] == [FIXED]
+    assert rows[0]["name"] == "'=cmd|' /C calc'!A0"
+
+
+def test_a_template_cell_written_as_text_reads_back_as_typed(sandbox, pm):
+    UpstreamMilestone.objects.filter(contract_id=FIXED).update(name="-= Week 3 =-")
+    refresh_contract(FIXED)
+    template = pm.get("/milestones/import/template.csv", {"contract": FIXED})
+    upload_ = io.BytesIO(b"".join(template.streaming_content))
+    upload_.name = "template.csv"
+
+    response = pm.post("/milestones/import/", {"file": upload_})
+
+    batch = Batch.objects.get(pk=response.url.strip("/").split("/")[-1])
+    assert batch.rows.get().typed["name"] == "-= Week 3 =-"
 
 
 def test_an_xlsx_saved_from_a_spreadsheet_is_previewed_like_a_csv(sandbox, pm):

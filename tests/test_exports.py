@@ -6,7 +6,10 @@ import json
 
 import pytest
 
+from sandbox.models import Contract as UpstreamContract
+from sandbox.models import Milestone as UpstreamMilestone
 from tests.milestone_helpers import FIXED, FIXED_FORM, HOURLY, send
+from tests.mirror_helpers import refresh_contract
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,3 +65,35 @@ def test_the_activity_export_lists_what_was_sent_and_what_came_back(sandbox, pm)
 
 def test_an_unknown_format_is_not_found(sandbox, pm):
     assert pm.get("/exports/activity.xml").status_code == 404
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_contract_title_that_starts_like_a_formula_is_exported_as_text(sandbox, pm, start):
+    title = start + 'HYPERLINK("https://evil.example/","Open me")'
+    UpstreamContract.objects.filter(id=FIXED).update(title=title)
+    refresh_contract(FIXED)
+
+    rows = csv_rows(download(pm, "/exports/contracts.csv"))
+    json_rows = json.loads(download(pm, "/exports/contracts.json"))
+
+    fixed = next(r for r in rows if r["contract_id"] == FIXED)
+    assert fixed["title"] == "'" + title
+    assert fixed["rate_usd"] == "300.0000"
+    assert next(r for r in json_rows if r["contract_id"] == FIXED)["title"] == title
+
+
+def test_milestone_and_activity_exports_write_formula_like_text_as_text(sandbox, pm):
+    UpstreamContract.objects.filter(id=FIXED).update(title="=1+1")
+    UpstreamMilestone.objects.filter(contract_id=FIXED).update(name="@SUM(A1:A9)")
+    refresh_contract(FIXED)
+    send(pm, FIXED, FIXED_FORM)
+
+    milestones = [
+        r for r in csv_rows(download(pm, "/exports/milestones.csv")) if r["contract_id"] == FIXED
+    ]
+    [activity] = csv_rows(download(pm, "/exports/activity.csv"))
+
+    assert {r["contract_title"] for r in milestones} == {"'=1+1"}
+    assert "'@SUM(A1:A9)" in {r["name"] for r in milestones}
+    assert all(not r["amount_usd"].startswith("'") for r in milestones)
+    assert activity["contract_title"] == "'=1+1"

@@ -43,15 +43,15 @@ def contracts_by_id(account: Account | None, ids) -> dict[str, opentrain.Contrac
     return {row.contract_id: row.as_result() for row in rows}
 
 
-def template_rows(account: Account | None, contract_ids: list[str] | None = None):
-    """The template CSV: the ticked contracts, or else every active one, pre-filled."""
-    yield COLUMNS
+def template_rows(account: Account | None, contract_ids: list[str] | None = None) -> list[dict]:
+    """The template CSV's rows: the ticked contracts the mirror knows (never an ID as the query
+    gave it), or else every active one, pre-filled."""
     if contract_ids:
-        rows = rows_for(account, contract_ids)
+        found = contracts_by_id(account, contract_ids)
+        contracts = [found[cid] for cid in contract_ids if cid in found]
     else:
-        rows = [next_milestone(c) for c in reading.active_contracts(account)]
-    for row in rows:
-        yield [row.get(c, "") for c in COLUMNS]
+        contracts = reading.active_contracts(account)
+    return [{c: row.get(c, "") for c in COLUMNS} for row in map(next_milestone, contracts)]
 
 
 def next_milestone(contract: opentrain.Contract, today: date | None = None) -> dict:

@@ -1,8 +1,9 @@
 """Reading an uploaded file of milestones: a CSV, or an .xlsx saved from Excel or LibreOffice.
 
 Both come out the same way, as the header and one dict of text per line, so the preview checks a
-spreadsheet's cells exactly as it checks a CSV's. Everything read is bounded: a workbook's unpacked
-size before it is opened, the rows (reading stops past the limit), and every cell. No HTTP here.
+spreadsheet's cells exactly as it checks a CSV's; a cell the dashboard's own CSV wrote as text
+("'=...") reads back as typed. Everything read is bounded: a workbook's unpacked size before it
+is opened, the rows (reading stops past the limit), and every cell. No HTTP here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from decimal import Decimal
 
 from django import forms
 
+from dashboard.exports import as_typed
 from dashboard.forms import MilestoneForm
 
 MAX_UNPACKED_MB = 32  # the sum of a workbook's members as they declare it; a 2 MB file is ~10 MB
@@ -114,7 +116,8 @@ def _rows(header: list[str], lines: Iterable[list[str] | None], max_rows: int) -
             )
             rows.append({UNREADABLE: message})
         elif any(cell.strip() for cell in cells):
-            rows.append({c: capped(c, cell) for c, cell in zip(header, cells, strict=False)})
+            pairs = zip(header, cells, strict=False)
+            rows.append({c: capped(c, as_typed(cell)) for c, cell in pairs})
         if len(rows) > max_rows:
             raise forms.ValidationError(
                 f"That file has more than {max_rows:,} milestone rows; split it into smaller files."

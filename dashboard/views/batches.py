@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,13 +5,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from dashboard import services
+from dashboard import exports, services
 from dashboard.batches import prefill, preview
 from dashboard.batches.funding import fund_batch, funding
 from dashboard.batches.models import Batch, BatchRow
 from dashboard.batches.progress import progress, retry_failed
 from dashboard.batches.tasks import send_batch
-from dashboard.exports import Echo
 from dashboard.mirror.reading import account_for_request
 from dashboard.roles import can_edit, editor_required
 
@@ -60,8 +57,7 @@ def batch_new(request):
 def batch_template(request):
     ids = prefill.ticked_ids(request.GET.getlist("contract"))
     rows = prefill.template_rows(account_for_request(request), ids)
-    writer = csv.writer(Echo())
-    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
+    response = StreamingHttpResponse(exports.as_csv(prefill.COLUMNS, rows), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="milestones.csv"'
     return response
 
