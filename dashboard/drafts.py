@@ -1,26 +1,38 @@
 """What a signed-out person had typed into a form, kept in their session across the sign-in.
 
-Only the form's own fields are kept (never the CSRF token), for a few minutes, for one page.
-No HTTP here.
+Only the milestone form's own fields are kept (never the CSRF token or the one-time key), each
+cut a character past its limit, for a few minutes, for one page; and only when the POST came with
+a session cookie (a session that expired inside the form): a signed-out POST without one creates
+no session. No HTTP here.
 """
 
 from __future__ import annotations
 
 import time
 
+from django.conf import settings
+
+from dashboard.forms import FORMS, ContractPickerForm
+
 SESSION_KEY = "form_draft"
 KEEP_SECONDS = 15 * 60
-NOT_KEPT = {"csrfmiddlewaretoken", "submission_key"}
-MAX_FIELDS = 20
-MAX_CHARS = 10_000
+OTHER_CHARS = 1_000
+# The fields of every milestone form and of the contract picker: name -> the longest value kept.
+# One character past a field's own limit, so the form still says it is too long.
+KEPT = {
+    name: (getattr(field, "max_length", None) or OTHER_CHARS) + 1
+    for form in (*FORMS.values(), ContractPickerForm)
+    for name, field in form.base_fields.items()
+    if name != "submission_key"
+}
 
 
 def keep(request, path: str) -> None:
     """Remember the POSTed fields for the page at `path`, to fill its form after sign-in."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return
     fields = {
-        name: value[:MAX_CHARS]
-        for name, value in list(request.POST.items())[:MAX_FIELDS]
-        if name not in NOT_KEPT and value
+        name: request.POST[name][:limit] for name, limit in KEPT.items() if request.POST.get(name)
     }
     if fields:
         request.session[SESSION_KEY] = {"path": path, "fields": fields, "at": time.time()}
