@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from dashboard import metrics
@@ -259,6 +259,19 @@ class ApprovalQuerySet(models.QuerySet):
             )
         ).order_by("waiting", "-created_at", "-id")
 
+    def waiting(self, now):
+        """Pending and not expired: a person may still confirm them in OpenTrain."""
+        return self.filter(status=Approval.PENDING).filter(
+            Q(expires_at=None) | Q(expires_at__gt=now)
+        )
+
+    def waiting_on(self, token_fingerprint: str, milestone: str | OuterRef, now) -> Exists:
+        """Whether an approval of this token waits for a person on the milestone (an ID, or a
+        column of the outer query: `OuterRef("milestone_ref")`), as a condition the database
+        checks, so that no list of IDs travels with the query."""
+        rows = self.filter(token_fingerprint=token_fingerprint, milestone_id=milestone)
+        return Exists(rows.exclude(milestone_id="").waiting(now))
+
     def record(
         self, approval: opentrain.Approval, *, labels: dict, requested_by, token_fingerprint: str
     ) -> tuple[Approval, bool]:
@@ -304,6 +317,10 @@ class Approval(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The inbox asks, for each open milestone item, whether an approval waits on it.
+        indexes = [
+            models.Index(fields=["token_fingerprint", "milestone_id"], name="approval_milestone")
+        ]
 
     def __str__(self):
         return f"{self.type} {self.approval_id} {self.status}"

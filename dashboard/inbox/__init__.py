@@ -12,7 +12,7 @@ import time
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q, Window
+from django.db.models import Count, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -165,31 +165,30 @@ def collect(
     # Not their stored answers (`data`): the inbox reads the columns alone.
     approvals = list(Approval.objects.filter(token_fingerprint=account.fingerprint).defer("data"))
     waiting = [a for a in approvals if is_waiting(a, now)]
-    asked_for = {a.milestone_id for a in waiting if a.milestone_id}
 
     def limit_of(kind):
         return None if kind == expand else limit
 
-    found = _mirrored(account, hidden, asked_for, now, limit, expand)
+    found = _mirrored(account, hidden, now, limit, expand)
     found["approval"] = approval_items.approval_items(
         account, waiting, now, hidden, limit_of("approval")
     )
     ended = approval_items.ask_again_items(account, approvals, now)
     found["ask_again"] = Found.of(ended, hidden, limit_of("ask_again"))
-    found["payment"] = approval_items.payment_items(account, asked_for, hidden, limit_of("payment"))
+    found["payment"] = approval_items.payment_items(account, now, hidden, limit_of("payment"))
     return found
 
 
-def _mirrored(account, hidden: set[str], asked_for: set[str], now, limit, expand) -> dict:
+def _mirrored(account, hidden: set[str], now, limit, expand) -> dict:
     """The kinds the mirror knows of (written with each contract: `mirror/attention.py`), open
     now: counted, and each kind's first `limit` read, in one query. A milestone whose approval
     the dashboard is waiting on is left to that approval's item."""
+    asked_for = Approval.objects.waiting_on(account.fingerprint, OuterRef("milestone_ref"), now)
     rows = (
         InboxItem.objects.filter(account=account, starts_at__lt=now)
         .filter(Q(ends_at=None) | Q(ends_at__gte=now))
-        .exclude(
-            key__in=hidden | {f"{kind}:{ref}" for kind in MILESTONE_KINDS for ref in asked_for}
-        )
+        .exclude(key__in=hidden)
+        .exclude(Q(kind__in=MILESTONE_KINDS), asked_for)
     )
     if limit == 0:
         counts = rows.values("kind").annotate(n=Count("pk")).values_list("kind", "n")

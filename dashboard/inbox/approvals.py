@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import quote
 
+from django.db.models import Count, OuterRef, Window
+
 from dashboard import links
 from dashboard.mirror.models import Milestone
 from dashboard.models import Approval
@@ -96,16 +98,18 @@ def ask_again_items(account, approvals: list[Approval], now) -> list[Item]:
     return items
 
 
-def payment_items(account, asked_for: set[str], hidden: set[str], limit: int | None) -> Found:
+def payment_items(account, now, hidden: set[str], limit: int | None) -> Found:
     """The invoices pending on the account, oldest first, but those whose milestone's approval
-    is already waiting: the snoozed left out, counted in the database, and only the first
-    `limit` read and made into items."""
+    is already waiting: the snoozed left out, counted in the database with the first `limit`
+    (0: only counted), which are made into items."""
     snoozed = [key.removeprefix("payment:") for key in hidden if key.startswith("payment:")]
-    payments = account.pending_payments.exclude(milestone_id__in=asked_for)
-    payments = payments.exclude(payment_id__in=snoozed)
-    payments = payments.order_by("upstream_created_at", "pk")
-    total = payments.count()
-    shown = list(payments.defer("data")[:limit] if total else [])
+    asked_for = Approval.objects.waiting_on(account.fingerprint, OuterRef("milestone_id"), now)
+    payments = account.pending_payments.exclude(asked_for).exclude(payment_id__in=snoozed)
+    if limit == 0:
+        return Found(payments.count())
+    payments = payments.annotate(total=Window(Count("pk"))).order_by("upstream_created_at", "pk")
+    shown = list(payments.defer("data")[:limit])
+    total = shown[0].total if shown else 0
     contracts = dict(
         Milestone.objects.filter(
             contract__account=account, milestone_id__in=[p.milestone_id for p in shown]
