@@ -57,7 +57,7 @@ def test_a_small_spreadsheet_that_unpacks_to_many_megabytes_is_refused_before_it
     response = pm.post("/milestones/import/", {"file": upload_})
 
     assert response.status_code == 200
-    assert "That spreadsheet unpacks to more than 32 MB" in response.content.decode()
+    assert "That spreadsheet unpacks to more than 16 MB" in response.content.decode()
     assert not Batch.objects.exists()
 
 
