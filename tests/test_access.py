@@ -11,27 +11,14 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.sessions.models import Session
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
-from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 from dashboard.models import Approval, Submission
 from sandbox.models import Approval as UpstreamApproval
 from sandbox.models import Contract, Milestone
 from tests.milestone_helpers import LATER
+from tests.url_helpers import URLS
 
-# Sample values for the URL parameters, by name: real sandbox IDs, so that a missing permission
-# check would show up as a real write.
-SAMPLES = {
-    "contract_id": "ctr_owner_hourly_38",
-    "milestone_id": "ms_owner_hourly_38_1",
-    "approval_id": "apr_sample",
-    "key": str(uuid.uuid4()),
-    "token": "ot_cat_sandbox_unclaimed",
-    "organization_id": "org_sbx_nobilling",
-    "path": "no/such/endpoint",
-}
-CONVERTER_SAMPLES = {"int": "1", "slug": "sample", "uuid": str(uuid.uuid4()), "path": "a/b"}
 # Open to anyone: the sign-in page, and the sandbox API, which answers to bearer tokens instead.
 # Also the load balancer's probes, Prometheus' /metrics (a bearer token of its own) and
 # OpenTrain's webhook (a signature instead): each is checked below and in its own tests.
@@ -51,36 +38,6 @@ MILESTONE = {
 }
 
 
-def _sample(name, converter):
-    if name in SAMPLES:
-        return SAMPLES[name]
-    return CONVERTER_SAMPLES.get(converter, "sample")
-
-
-def _route(pattern):
-    """A concrete path for one pattern (route or regex), with sample values for its parameters."""
-    if isinstance(pattern, RoutePattern):
-        return re.sub(
-            r"<(?:(\w+):)?(\w+)>",
-            lambda m: _sample(m.group(2), m.group(1) or "str"),
-            str(pattern),
-        )
-    regex = str(pattern).lstrip("^").rstrip("$").replace("\\Z", "")
-    return re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: _sample(m.group(1), "str"), regex)
-
-
-def _walk(patterns, prefix="", namespace=""):
-    """(path, name) for every URL pattern, following includes."""
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            space = entry.namespace or namespace
-            yield from _walk(entry.url_patterns, prefix + _route(entry.pattern), space)
-        elif isinstance(entry, URLPattern):
-            name = f"{namespace}:{entry.name}" if namespace else (entry.name or "")
-            yield "/" + prefix + _route(entry.pattern), name
-
-
-URLS = sorted(set(_walk(get_resolver().url_patterns)))
 SANDBOX_API = [(path, name) for path, name in URLS if name.startswith("sandbox:api-")]
 DASHBOARD = [
     (path, name) for path, name in URLS if (path, name) not in SANDBOX_API and name not in PUBLIC

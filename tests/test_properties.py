@@ -1,5 +1,5 @@
 """Bad input, generated: the milestone form and the list filters never fail, never send what they
-refuse, and never echo markup.
+refuse, and never echo markup; no POST anywhere fails or grows the session table.
 
 Hypothesis drives Django's test client against the sandbox's live server. The fixtures are
 function-scoped and shared by all examples of a test, which is fine here: each example clears the
@@ -9,11 +9,16 @@ spy, and milestones that valid examples create do not change what the next examp
 import string
 import uuid
 from decimal import Decimal
+from urllib.parse import urlencode
 
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
+from django.test import Client
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dashboard.forms import FORMS
+from tests.url_helpers import URLS
 
 CONTRACTS = {
     "FIXED_PRICE": ("ctr_owner_fixed_300", Decimal("300")),
@@ -221,3 +226,39 @@ def test_the_list_filters_never_fail_and_only_read_the_list(
     # Filters apply locally to the one cached list read (plus the page chrome's demo accounts).
     assert set(upstream_calls.routes()) <= {("GET", "/contracts"), ("GET", "/_sandbox/accounts")}
     assert upstream_calls.routes().count(("GET", "/contracts")) <= 1
+
+
+field_names = st.one_of(
+    st.sampled_from(
+        ["name", "description", "volume", "amount_usd", "due_date", "contract", "next"]
+    ),
+    st.text(min_size=1, max_size=2_000),
+)
+field_values = st.one_of(texts, st.text(max_size=20_000), st.just("x" * 200_000))
+PEOPLE = ["editor", "viewer", "signed out", "signed out, expired session"]
+
+
+@settings(PROPERTY_SETTINGS, max_examples=300)
+@given(
+    url=st.sampled_from(URLS),
+    who=st.sampled_from(PEOPLE),
+    fields=st.dictionaries(field_names, field_values, max_size=40),
+)
+def test_no_post_anywhere_fails_or_grows_the_session_table(
+    sandbox, editor, viewer, url, who, fields
+):
+    Session.objects.all().delete()
+    client = Client()
+    if who in ("editor", "viewer"):
+        client.force_login(editor if who == "editor" else viewer)
+    if who == "signed out, expired session":
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = "a-session-that-expired"
+    path, name = url
+    event(name)
+
+    response = client.post(path, urlencode(fields), "application/x-www-form-urlencoded")
+
+    assert response.status_code < 500, (path, who)
+    sessions = list(Session.objects.all())
+    assert len(sessions) <= (0 if who == "signed out" else 1)
+    assert all(len(s.session_data) < 20_000 for s in sessions)
