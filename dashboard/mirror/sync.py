@@ -73,10 +73,24 @@ def _sync_once(account: Account, token: str, *, full: bool) -> None:
         try:
             changed = follow_updates(account, token, since=started if full else None) or changed
         except OpenTrainError as error:
-            if error.status not in FEED_UNAVAILABLE:
+            if error.status == 400 and account.cursor:
+                # OpenTrain no longer takes the stored cursor (expired, or from a feed since
+                # reset): what it skipped is read in full, then the feed is followed from its end.
+                logger.warning(
+                    "the updates feed refused the cursor of %s: reading everything again",
+                    account,
+                    extra={"account": account.pk},
+                )
+                if not full:
+                    started = timezone.now()
+                    changed = reconcile(account, token) or changed
+                    full = True
+                account.save_cursor("")
+                changed = follow_updates(account, token, since=started) or changed
+            elif error.status not in FEED_UNAVAILABLE:
                 raise
             # No feed for this token (a scope or feature it lacks): the full read is the sync.
-            if not full:
+            elif not full:
                 changed = reconcile(account, token)
                 full = True
     except OpenTrainError as error:

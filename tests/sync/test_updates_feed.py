@@ -96,6 +96,35 @@ def test_a_feed_answering_500_keeps_the_cursor_and_the_next_sync_catches_up(sand
     time.sleep(1)  # let the sandbox finish the hung request before the test database goes
 
 
+def test_a_cursor_opentrain_rejects_leads_to_a_full_read_and_a_fresh_start_at_the_feeds_end(
+    sandbox, db
+):
+    before = sync_account(demo.OWNER)
+    created = add_milestone(sandbox)
+    # OpenTrain no longer knows the stored cursor (it expired, or the feed was reset): 400.
+    Account.objects.filter(pk=before.pk).update(cursor="bm90LWEtY3Vyc29y")
+    assert api(sandbox, "GET", "/updates?cursor=bm90LWEtY3Vyc29y").status_code == 400
+
+    account = sync_account(demo.OWNER, full=False)
+
+    assert account.error == ""
+    assert account.full_synced_at > before.full_synced_at
+    assert created in mirrored_milestones()
+    assert api(sandbox, "GET", f"/updates?cursor={account.cursor}").json()["events"] == []
+
+
+def test_after_a_rejected_cursor_the_next_sync_follows_the_feed_again(sandbox, db):
+    account = sync_account(demo.OWNER)
+    Account.objects.filter(pk=account.pk).update(cursor="bm90LWEtY3Vyc29y")
+    sync_account(demo.OWNER, full=False)
+    created = add_milestone(sandbox)
+
+    account = sync_account(demo.OWNER, full=False)
+
+    assert account.error == ""
+    assert created in mirrored_milestones()
+
+
 def test_a_rate_limited_feed_is_waited_out(sandbox, db):
     sync_account(demo.OWNER)
     created = add_milestone(sandbox)
