@@ -23,6 +23,22 @@ def setup_section(html: str) -> str:
     return html[html.index('<section class="card setup"') :]
 
 
+def offers_check_again_beside(html: str, label: str) -> bool:
+    """The disabled button has "Check again" beside it: a button of the page's one recheck form,
+    which sits apart (the blocked button is often inside a write form of its own)."""
+    beside = re.search(
+        rf'<span class="action-blocked">\s*<button[^>]*disabled>{label}.*?</span>\s*</span>',
+        html,
+        re.S,
+    )
+    return (
+        beside is not None
+        and re.search(r'form="setup-recheck"[^>]*>Check again</button>', beside.group(0))
+        is not None
+        and html.count('<form id="setup-recheck" method="post" action="/setup/recheck/"') == 1
+    )
+
+
 def test_the_worker_records_an_unclaimed_account_with_its_claim_link(sandbox):
     [problem] = sync_account("unclaimed").access["problems"]
 
@@ -160,6 +176,53 @@ def test_after_adding_a_payment_method_check_again_lifts_the_block(sandbox, pm):
     assert not disabled(contract, "Request funding")
     again = pm.post(f"/milestones/{NOT_FUNDED}/fund/", {"contract": NOBILLING_HOURLY})
     assert again.url.startswith("/approvals/")
+
+
+def test_every_page_with_a_button_blocked_for_funding_offers_check_again_beside_it(sandbox, pm):
+    use_account(pm, "nobilling")
+    pm.post(f"/milestones/{NOT_FUNDED}/fund/", {"contract": NOBILLING_HOURLY})
+
+    contract = pm.get(f"/contracts/{NOBILLING_HOURLY}/").content.decode()
+    form = pm.get(form_url(NOBILLING_HOURLY)).content.decode()
+    handoff = pm.get(f"/milestones/{NOT_FUNDED}/fund/?contract={NOBILLING_HOURLY}").content.decode()
+
+    assert offers_check_again_beside(contract, "Request funding")
+    assert offers_check_again_beside(form, "Create and request funding")
+    assert offers_check_again_beside(handoff, "Request funding")
+
+
+def test_every_page_with_a_button_blocked_for_the_claim_offers_check_again_beside_it(sandbox, pm):
+    use_account(pm, "unclaimed")
+
+    contract = pm.get(f"/contracts/{UNCLAIMED_FIXED}/").content.decode()
+    listing = pm.get("/contracts/").content.decode()
+    batch = pm.get(f"/milestones/batch/new/?contract={UNCLAIMED_FIXED}").content.decode()
+    inbox = pm.get("/").content.decode()
+
+    assert offers_check_again_beside(contract, "New milestone")
+    assert offers_check_again_beside(contract, "End contract")
+    assert offers_check_again_beside(listing, "New milestone")
+    assert offers_check_again_beside(batch, "Preview these milestones")
+    assert offers_check_again_beside(inbox, "Add")
+    assert re.search(r'form="setup-recheck"[^>]*>Fixed it\? Check again<', setup_section(inbox))
+
+
+def test_check_again_beside_a_blocked_button_lifts_the_block_and_comes_back_to_that_page(
+    sandbox, pm
+):
+    use_account(pm, "nobilling")
+    pm.post(f"/milestones/{NOT_FUNDED}/fund/", {"contract": NOBILLING_HOURLY})
+    pm.post("/sandbox/billing/org_sbx_nobilling/")  # the person adds a card in OpenTrain
+    contract = pm.get(f"/contracts/{NOBILLING_HOURLY}/").content.decode()
+    back = re.search(r'id="setup-recheck".*?name="next" value="([^"]*)"', contract, re.S).group(1)
+
+    response = pm.post("/setup/recheck/", {"next": back}, follow=True)
+
+    assert response.redirect_chain[-1][0] == f"/contracts/{NOBILLING_HOURLY}/"
+    html = response.content.decode()
+    assert "nothing blocks the dashboard any more" in html
+    assert not disabled(html, "Request funding")
+    assert "Check again" not in html
 
 
 def test_the_batch_pages_disable_previewing_for_an_unclaimed_account(sandbox, pm):

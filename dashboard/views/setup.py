@@ -1,8 +1,9 @@
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from dashboard import access, services
+from dashboard import access, links, services
 from dashboard.mirror.reading import account_for_request
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import explain
@@ -16,7 +17,7 @@ def setup_recheck(request):
     token = services.token_for(request)
     if account is None or not token:
         messages.error(request, "The worker has not synced this OpenTrain account yet.")
-        return redirect("inbox")
+        return _back(request)
     try:
         problems = access.recheck(account, token)
     except OpenTrainError as error:
@@ -26,4 +27,11 @@ def setup_recheck(request):
             messages.info(request, "Checked again: the setup items below still apply.")
         else:
             messages.success(request, "Checked again: nothing blocks the dashboard any more.")
-    return redirect("inbox")
+    return _back(request)
+
+
+def _back(request):
+    """The page the button was on (its form's `next`), else "Needs you"."""
+    if request.POST.get("next"):
+        return HttpResponseRedirect(links.back_to(request))
+    return HttpResponseRedirect(reverse("inbox"))
