@@ -14,6 +14,7 @@ No HTTP here: everything upstream goes through `dashboard.opentrain`.
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.urls import Resolver404, resolve
@@ -34,6 +35,9 @@ BLOCKS = {
 }
 # Refusals worth remembering: no read tells them before a write is refused.
 LEARNABLE = frozenset({"claim", "payment_method_required"})
+# "Check again" asks OpenTrain at most this often an account, whoever asks: each costs calls
+# against the account's rate limit.
+RECHECK_EVERY = timedelta(seconds=10)
 # Scopes only a claimed account's tokens carry (the docs' post-claim set, beyond the pre-claim).
 POST_CLAIM_SCOPES = ("proposals:write", "messages:write", "team:write")
 

@@ -25,8 +25,9 @@ from tests.url_helpers import URLS
 PUBLIC = {"login", "healthz", "readyz", "metrics", "opentrain_webhook"}
 # Views that take a POST from any signed-in person: signing out, picking a sandbox demo account,
 # asking for a sync (it only reads from OpenTrain), and snoozing an inbox item (it only changes
-# what that person sees), and checking the setup again (it only reads what the token may do).
-ANYONE_MAY_POST = {"logout", "switch_sandbox_account", "sync_now", "inbox_snooze", "setup_recheck"}
+# what that person sees). Checking the setup again is an editor's: it changes what blocks every
+# editor's buttons and spends the account's rate limit (tests/test_setup_recheck.py).
+ANYONE_MAY_POST = {"logout", "switch_sandbox_account", "sync_now", "inbox_snooze"}
 # A complete, valid milestone form, so a forged POST that got through would really create one.
 MILESTONE = {
     "name": "Forged",

@@ -41,6 +41,8 @@ class Account(models.Model):
     lease_owner = models.CharField(max_length=64, blank=True)
     # Set when work arrives while another worker holds the lease: it syncs once more.
     dirty = models.BooleanField(default=False)
+    # The last "Check again" that asked OpenTrain: the next waits (access.RECHECK_EVERY).
+    rechecked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return self.label or self.fingerprint[:12]
@@ -97,6 +99,21 @@ class Account(models.Model):
             attempted_at=now, error=message[:2000], error_request_id=(request_id or "")[:100]
         )
         self.attempted_at, self.error, self.error_request_id = now, message, request_id or ""
+
+    def claim_recheck(self, every: timedelta) -> datetime | None:
+        """None when this request may check the setup again now (and the moment is stored, in
+        the database, so every process sees it); else when the next check may be made."""
+        now = timezone.now()
+        claimed = (
+            Account.objects.filter(pk=self.pk)
+            .filter(models.Q(rechecked_at__isnull=True) | models.Q(rechecked_at__lte=now - every))
+            .update(rechecked_at=now)
+        )
+        if claimed:
+            self.rechecked_at = now
+            return None
+        self.rechecked_at = Account.objects.values_list("rechecked_at", flat=True).get(pk=self.pk)
+        return self.rechecked_at + every
 
     def save_cursor(self, cursor: str) -> None:
         Account.objects.filter(pk=self.pk).update(cursor=cursor)
