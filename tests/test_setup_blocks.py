@@ -225,6 +225,20 @@ def test_check_again_beside_a_blocked_button_lifts_the_block_and_comes_back_to_t
     assert "Check again" not in html
 
 
+def test_a_funding_request_that_goes_through_lifts_the_funding_block_at_once(sandbox, pm):
+    use_account(pm, "nobilling")
+    pm.post(f"/milestones/{NOT_FUNDED}/fund/", {"contract": NOBILLING_HOURLY})
+    pm.post("/sandbox/billing/org_sbx_nobilling/")  # the person adds a card in OpenTrain
+
+    # A page opened before the refusal still has its button: pressed now, OpenTrain takes it.
+    funded = pm.post(f"/milestones/{NOT_FUNDED}/fund/", {"contract": NOBILLING_HOURLY})
+
+    assert funded.url.startswith("/approvals/")
+    assert "Add a payment method" not in pm.get("/").content.decode()
+    form = pm.get(form_url(NOBILLING_HOURLY)).content.decode()
+    assert not disabled(form, "Create and request funding")
+
+
 def test_the_batch_pages_disable_previewing_for_an_unclaimed_account(sandbox, pm):
     use_account(pm, "unclaimed")
 
