@@ -63,7 +63,7 @@ class Submission(models.Model):
         PENDING = "pending", "Sending"
         CREATED = "created", "Created"
         FAILED = "failed", "Not created"
-        UNKNOWN = "unknown", "Outcome unknown"
+        UNKNOWN = "unknown", "Not known yet"
 
     # What a submission abandoned by a stopped worker becomes.
     ABANDONED = {

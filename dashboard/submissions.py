@@ -1,10 +1,16 @@
 """Milestone submissions: exactly one OpenTrain call per one-time key, recorded in the database.
 
-The unique `Submission.key` is the guard. The request that inserts the row calls OpenTrain, once;
-any other request with the same key (double click, browser resubmit) waits briefly and shows the
-first outcome. When OpenTrain's answer is lost (timeout, dropped connection, 5xx), the contract is
-re-read: a matching new milestone means the submission was created; otherwise the outcome is
-unknown, and the next attempt for the same milestone re-reads the contract before sending again.
+The unique `Submission.key` is the guard against a double click or a browser resubmit: the request
+that inserts the row calls OpenTrain, once; any other request with the same key waits briefly and
+shows the first outcome. A new form (a new key) with the same milestone on the same contract is
+held while an earlier attempt at it is unclear or was created in the last REPEAT_WINDOW: the PM
+sees that attempt first and must confirm another (`repeat_of`).
+
+When OpenTrain's answer is lost (timeout, dropped connection, 5xx), the contract is re-read: a
+matching new milestone means the submission was created; otherwise the outcome is not known yet,
+as a write that timed out can still be carried out later. The mirror settles it: every contract
+the sync brings in is checked against the unclear submissions on it (`settle`), and a full
+reconciliation a day later calls those it still cannot find not created (`conclude`).
 
 No HTTP here: everything upstream goes through `dashboard.opentrain`.
 """
@@ -18,6 +24,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dashboard import opentrain
@@ -25,6 +32,7 @@ from dashboard.models import Submission
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
 from dashboard.opentrain.vocabulary import parse_timestamp
+from dashboard.words import ago, money, volume_words
 
 logger = logging.getLogger("dashboard.submissions")
 
@@ -33,9 +41,11 @@ POLL_INTERVAL = 0.2
 # OpenTrain's clock and ours may disagree a little when matching a milestone's createdAt.
 CLOCK_SKEW = timedelta(minutes=2)
 UNKNOWN_LOOKBACK = timedelta(days=1)
-# A write that timed out may still be running at OpenTrain and land later, where a re-read cannot
-# see it yet: for this long after such an attempt, the same milestone is not sent again.
-IN_FLIGHT = timedelta(seconds=60)
+# The same milestone sent again this soon after it was created is held until the PM confirms it.
+REPEAT_WINDOW = timedelta(minutes=10)
+# An attempt unclear for this long goes to "Needs you"; the next full reconciliation after it
+# calls it not created when the contract still shows no such milestone.
+UNCLEAR_FOR_LONG = timedelta(hours=24)
 
 State = Submission.State
 
@@ -45,6 +55,7 @@ class Outcome:
     submission: Submission
     error: OpenTrainError | None = None
     replayed: bool = False  # another request (or an earlier, unclear one) owns the result
+    held: bool = False  # not sent: `submission` is an earlier attempt at the same milestone
 
     @property
     def created(self) -> bool:
@@ -61,23 +72,34 @@ class Outcome:
         return problem_for(self.submission)
 
 
-def submit(*, key, user, token: str, contract: opentrain.Contract, fields: dict) -> Outcome:
+def submit(
+    *, key, user, token: str, contract: opentrain.Contract, fields: dict, repeat_of: str = ""
+) -> Outcome:
     """Create the milestone once for `key`, or report what the first request with `key` got.
 
-    Raises OpenTrainError only when an earlier unclear submission of the same milestone could
-    not be checked; nothing is sent then.
+    Before sending, earlier unclear attempts at the same milestone are checked on the contract
+    (one that created it is the outcome). One still unclear, or one created in the last
+    REPEAT_WINDOW, holds this one (`Outcome.held`, nothing sent) unless `repeat_of` names it:
+    the PM saw it and asked for another.
     """
     existing = Submission.objects.filter(key=key).first()
     if existing is not None:
         return Outcome(_wait_for(existing), replayed=True)
 
     payload = opentrain.milestone_payload(**fields)
-    # A worker that stopped mid-call left its submission "sending": now it counts as unknown,
-    # so the check below re-reads the contract before this milestone is sent again.
+    # A worker that stopped mid-call left its submission "sending": now it counts as unclear,
+    # so the checks below see it.
     Submission.objects.settle_abandoned()
-    earlier = _settle_unknown(token, contract.id, payload)
-    if earlier is not None:
-        return Outcome(earlier, replayed=True)
+    if not repeat_of:  # a PM who confirmed another has seen the earlier attempt
+        try:
+            earlier = _settle_unknown(token, contract.id, payload)
+        except OpenTrainError:
+            earlier = None  # not checked now: the hold below still shows the unclear attempt
+        if earlier is not None:
+            return Outcome(earlier, replayed=True)
+    held = same_milestone(contract.id, payload)
+    if held is not None and str(held.key) != str(repeat_of):
+        return Outcome(held, held=True)
 
     try:
         with transaction.atomic():
@@ -109,6 +131,17 @@ def submit(*, key, user, token: str, contract: opentrain.Contract, fields: dict)
         raise
     submission.adopt(milestone)
     return Outcome(submission)
+
+
+def same_milestone(contract_id: str, payload: dict) -> Submission | None:
+    """The latest earlier attempt at this same milestone (the same values on the same contract)
+    that is unclear or being sent, or that created it in the last REPEAT_WINDOW."""
+    now = timezone.now()
+    earlier = Submission.objects.filter(contract_id=contract_id).filter(
+        Q(state__in=(State.UNKNOWN, State.PENDING), created_at__gte=now - UNKNOWN_LOOKBACK * 7)
+        | Q(state=State.CREATED, completed_at__gte=now - REPEAT_WINDOW)
+    )
+    return next((s for s in earlier.order_by("-created_at", "-id") if s.payload == payload), None)
 
 
 def _failed_before(contract_id: str, payload: dict) -> Submission | None:
@@ -153,7 +186,7 @@ def _reconcile(submission: Submission, token: str) -> None:
 
 def _settle_unknown(token: str, contract_id: str, payload: dict) -> Submission | None:
     """Before sending a milestone again, check whether an earlier unclear attempt created it."""
-    since = timezone.now() - UNKNOWN_LOOKBACK
+    since = timezone.now() - UNKNOWN_LOOKBACK * 7
     unknown = [
         s
         for s in Submission.objects.filter(
@@ -163,18 +196,50 @@ def _settle_unknown(token: str, contract_id: str, payload: dict) -> Submission |
     ]
     if not unknown:
         return None
-    contract = opentrain.get_contract(token, contract_id)
-    for submission in unknown:
-        match = _find_match(submission, contract)
+    return next(iter(settle([opentrain.get_contract(token, contract_id)])), None)
+
+
+def settle(contracts: list[opentrain.Contract]) -> list[Submission]:
+    """The unclear submissions on these contracts (as just read from OpenTrain) that one of
+    their milestones shows were created: marked created, with that milestone. The sync calls
+    this with every contract it brings in, so a write carried out after the dashboard gave up
+    settles by itself."""
+    by_id = {contract.id: contract for contract in contracts}
+    unclear = Submission.objects.filter(state=State.UNKNOWN, contract_id__in=by_id)
+    settled = []
+    for submission in unclear.order_by("created_at", "id"):
+        match = _find_match(submission, by_id[submission.contract_id])
         if match is not None:
+            logger.info(
+                "submission %s: milestone %s found on the contract later",
+                submission.key,
+                match.id,
+            )
             submission.adopt(match)
-            return submission
-    in_flight = [s for s in unknown if _may_still_land(s)]
-    return in_flight[-1] if in_flight else None
+            settled.append(submission)
+    return settled
 
 
-def _may_still_land(submission: Submission) -> bool:
-    return submission.error_code == "TIMEOUT" and submission.created_at > timezone.now() - IN_FLIGHT
+def unclear_for_long():
+    """The submissions unclear for more than UNCLEAR_FOR_LONG, oldest first."""
+    since = timezone.now() - UNCLEAR_FOR_LONG
+    return Submission.objects.filter(state=State.UNKNOWN, created_at__lt=since).order_by(
+        "created_at", "id"
+    )
+
+
+def conclude(contracts: list[opentrain.Contract]) -> list[Submission]:
+    """After a full reconciliation (these contracts as OpenTrain has them now): the submissions
+    unclear for more than UNCLEAR_FOR_LONG that none of their contract's milestones matches were
+    not created, and are marked so."""
+    settle(contracts)
+    by_id = {contract.id: contract for contract in contracts}
+    concluded = []
+    for submission in unclear_for_long().filter(contract_id__in=by_id):
+        logger.info("submission %s: not created (a day later, no such milestone)", submission.key)
+        submission.finish(State.FAILED, recheck="not_created")
+        concluded.append(submission)
+    return concluded
 
 
 def _find_match(submission: Submission, contract: opentrain.Contract) -> opentrain.Milestone | None:
@@ -216,6 +281,18 @@ def _created_since(milestone: opentrain.Milestone, since) -> bool:
 
 def problem_for(submission: Submission) -> Problem | None:
     """The stored outcome of a failed or unclear submission, in words."""
+    if (
+        submission.state == State.FAILED
+        and submission.error_details.get("recheck") == "not_created"
+    ):
+        return Problem(
+            "not_created",
+            "Not created",
+            "OpenTrain did not confirm this milestone, and a day later a full re-read of the "
+            "account found no such milestone on the contract: it was not created. Create it "
+            "again if it is still needed.",
+            submission.request_id or None,
+        )
     if submission.state == State.FAILED:
         return explain(
             OpenTrainError(
@@ -229,33 +306,67 @@ def problem_for(submission: Submission) -> Problem | None:
     if submission.state != State.UNKNOWN:
         return None
     said = f"OpenTrain did not confirm the milestone: {submission.error_message}".rstrip()
-    if submission.error_details.get("recheck") == "no_match":
-        after = (
-            "The dashboard then re-read the contract and it shows no new milestone matching this "
-            "one, so it was most likely not created. Submitting again is safe: the form has a new "
-            "key, and the dashboard checks the contract once more before sending."
+    recheck = submission.error_details.get("recheck")
+    if recheck == "no_match":
+        found = (
+            "The contract, read again at once, does not show it yet, but a request that timed "
+            "out can still be carried out later."
         )
-        if _may_still_land(submission):
-            after += (
-                " A request that timed out can still be carried out a little later, so for a "
-                "minute the dashboard does not send this milestone again."
-            )
-    elif submission.error_details.get("recheck") == "abandoned":
-        after = (
-            "Look at the contract before submitting again; if you do, the dashboard checks the "
-            "contract first and does not send the milestone again if this attempt created it."
-        )
+    elif recheck == "abandoned":
+        found = "The dashboard stopped before OpenTrain answered."
     else:
-        after = (
-            "The dashboard could not re-read the contract to check. Look at the contract before "
-            "submitting again; if you do, the dashboard checks the contract first and does not "
-            "send the milestone again if this attempt turns out to have created it."
-        )
+        found = "The dashboard could not read the contract again to check."
     return Problem(
         "ambiguous",
-        "The outcome is unknown",
-        f"{said} {after} Nothing you typed was lost.",
+        "Not known yet whether the milestone was created",
+        f"{said} {found} The dashboard watches this contract's milestones and OpenTrain's "
+        "updates feed: when the milestone appears, this attempt is marked created here, on its "
+        "page and in Activity. Meanwhile, look at the contract's milestones before sending it "
+        "again: if you send the same milestone, the dashboard first shows you this attempt and "
+        "asks you to confirm. Nothing you typed was lost.",
         submission.request_id or None,
+    )
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a new submission was not sent: the earlier attempt at the same milestone, in words,
+    with its page and the key that confirms another (`submit(repeat_of=...)`)."""
+
+    title: str
+    message: str
+    key: str
+    label: str  # the milestone's name (or its description's start)
+    worth: str  # "$300.00", "40 hours", or ""
+
+
+def hold_for(earlier: Submission) -> Hold:
+    payload = earlier.payload
+    label = str(payload.get("name") or payload.get("description") or "this milestone")[:80]
+    if payload.get("amountUsd") is not None:
+        worth = money(payload["amountUsd"])
+    elif payload.get("volume") is not None:
+        worth = volume_words(earlier.payment_type, Decimal(str(payload["volume"])))
+    else:
+        worth = ""
+    ago_words = f"{ago(earlier.created_at)} ago"
+    for_worth = f" for {worth}" if worth else ""
+    if earlier.state == State.CREATED:
+        title = "You already created this milestone"
+        said = f"You created “{label}”{for_worth} {ago_words}."
+    else:
+        title = "This milestone was already sent, and its outcome is not known yet"
+        said = (
+            f"You sent “{label}”{for_worth} {ago_words}, and OpenTrain has not confirmed whether "
+            "it was created: the dashboard marks it as soon as the contract shows it."
+        )
+    return Hold(
+        title,
+        f"{said} Nothing was sent this time. To create a second, identical milestone, tick the "
+        "box and send again.",
+        str(earlier.key),
+        label,
+        worth,
     )
 
 

@@ -145,3 +145,9 @@ def _span(seconds: int) -> str:
         return f"{seconds // 3600} h"
     days = seconds // 86400
     return f"{days} day{'s' if days != 1 else ''}"
+
+
+def volume_words(payment_type: str, volume) -> str:
+    """A volume with its unit, agreeing with the number: "1 hour", "2.5 hours"."""
+    singular, plural = UNITS.get(payment_type, ("", ""))
+    return f"{number(volume)} {singular if volume == 1 else plural}".strip()

@@ -19,6 +19,9 @@ Faults, and when they act:
 - `hang` (before): sleep 30 s, past any client timeout, then answer normally; `hang=<s>` picks
   the seconds, at most 30 (keep it short in tests: the live server waits for its threads at
   shutdown).
+- `late=<s>` (before): `hang=<s>` for a write, named for what it makes: the client gives up
+  (its timeout is shorter), and OpenTrain carries the write out anyway a moment later, as in the
+  reproduced case of a milestone created 4 s after the dashboard's 10 s timeout.
 - `500`, `502`, `503`, `504` (instead): that status with the error envelope; nothing is processed.
 - `429` (instead): 429 RATE_LIMITED with `Retry-After: 2`; `429=<s>` picks the value.
 - `html` (instead): 502 with an HTML error page, as from a proxy in front.
@@ -103,7 +106,7 @@ def parse(spec: str, method: str, path: str = "") -> Faults:
         if name == "latency":
             latency_ms = min(_int(value, 0), int(MAX_DELAY_SECONDS * 1000))
             faults.latency_ms = max(faults.latency_ms, latency_ms)
-        elif name == "hang":
+        elif name in ("hang", "late"):
             faults.hang_seconds = min(float(_int(value, int(HANG_SECONDS))), MAX_DELAY_SECONDS)
         elif name in STATUS_FAULTS:
             faults.status = int(name)

@@ -131,8 +131,8 @@ def test_an_unknown_outcome_says_so_plainly(sandbox, pm, editor):
 
     html = pm.get(f"/submissions/{submission.key}/").content.decode()
 
-    assert "Milestone outcome unknown" in html
-    assert "shows no new milestone matching this one" in html
+    assert "Not known yet whether the milestone was created" in html
+    assert "does not show it yet" in html
     assert "Back to the form" in html
 
 
@@ -148,9 +148,9 @@ def test_reading_pages_show_a_submission_left_sending_as_unknown_without_writing
     activity = pm.get("/activity/").content.decode()
     detail = pm.get(f"/submissions/{stale.key}/").content.decode()
 
-    assert "Outcome unknown" in activity
-    assert "The outcome is unknown" in activity
-    assert "Milestone outcome unknown" in detail
+    assert "Not known yet" in activity
+    assert "Not known yet whether the milestone was created" in activity
+    assert "Not known yet whether the milestone was created" in detail
     assert "stopped before OpenTrain answered" in detail
     stale.refresh_from_db()
     assert stale.state == Submission.State.PENDING
@@ -193,7 +193,9 @@ def test_a_retry_links_to_the_failed_attempt_and_back(sandbox, pm):
     typed = {"description": "Two hours", "volume": "2"}
     set_fault("POST:500,times=1")
     send(pm, HOURLY, typed)
-    send(pm, HOURLY, typed)  # "Submit again": a new key, the same milestone
+    unclear = Submission.objects.get()
+    # "Submit again": a new key, the same milestone, confirmed after the hold.
+    send(pm, HOURLY, {**typed, "repeat_of": str(unclear.key)})
 
     failed, retry = Submission.objects.order_by("created_at", "id")
     html = pm.get("/activity/").content.decode()

@@ -188,25 +188,25 @@ def test_a_submission_left_sending_by_a_stopped_worker_becomes_unknown_and_is_ch
 
     html = pm.get(f"/submissions/{key}/").content.decode()
 
-    assert "The outcome is unknown" in html
+    assert "Not known yet whether the milestone was created" in html
     assert "stopped before OpenTrain answered" in html
     # Sending the same milestone again settles it (the page above only reads) and re-reads the
-    # contract before the POST.
+    # contract; not finding it there, it holds the milestone until the PM confirms another.
     form_key = open_form(pm, FIXED)
+    typed = {**FIXED_FORM, "description": "Lost in a restart", "amount_usd": "40"}
     upstream_calls.clear()
-    send(
-        pm,
-        FIXED,
-        {**FIXED_FORM, "description": "Lost in a restart", "amount_usd": "40"},
-        key=form_key,
-    )
+    held = send(pm, FIXED, typed, key=form_key).content.decode()
+    assert [c[:2] for c in upstream_calls] == [("GET", f"/contracts/{FIXED}")]
+    assert "This milestone was already sent, and its outcome is not known yet" in held
+    stale.refresh_from_db()
+    assert stale.state == Submission.State.UNKNOWN
+
+    upstream_calls.clear()
+    send(pm, FIXED, {**typed, "repeat_of": str(key)}, key=form_key)
     assert [c[:2] for c in upstream_calls] == [
-        ("GET", f"/contracts/{FIXED}"),
         ("POST", f"/contracts/{FIXED}/milestones"),
         ("GET", f"/contracts/{FIXED}"),  # the new milestone, read into the mirror
     ]
-    stale.refresh_from_db()
-    assert stale.state == Submission.State.UNKNOWN
 
 
 # --- every API answer inline -----------------------------------------------------------------

@@ -24,8 +24,11 @@ from tests.milestone_helpers import (
 # --- unclear outcomes ------------------------------------------------------------------------
 
 
+NOT_KNOWN = "Not known yet whether the milestone was created"
+
+
 @pytest.mark.parametrize("fault", ["POST:500", "POST:503", "POST:html"])
-def test_a_server_error_on_the_write_is_an_unknown_outcome_after_checking_the_contract(
+def test_a_server_error_on_the_write_is_not_known_yet_and_never_called_safe_to_repeat(
     sandbox, pm, fault
 ):
     key = open_form(pm, FIXED)
@@ -35,24 +38,85 @@ def test_a_server_error_on_the_write_is_an_unknown_outcome_after_checking_the_co
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "The outcome is unknown" in html
-    assert "shows no new milestone matching this one" in html
-    assert "Submitting again is safe" in html
+    assert NOT_KNOWN in html
+    assert "does not show it yet" in html
+    assert "watches this contract&#x27;s milestones and OpenTrain&#x27;s updates feed" in html
+    assert "safe" not in html.lower().split("<footer")[0]
+    assert "most likely not created" not in html
     assert_input_kept(html, FIXED_FORM)
     assert submission_key(html) != key
     assert Submission.objects.get().state == Submission.State.UNKNOWN
     assert len(milestones(FIXED)) == 1
 
 
-def test_submitting_again_after_an_unknown_outcome_creates_the_milestone_once(sandbox, pm):
-    key = open_form(pm, FIXED)
+def test_the_same_milestone_sent_again_while_the_first_is_unclear_is_held_until_confirmed(
+    sandbox, pm
+):
     set_fault("POST:500")
-    html = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
+    first = send(pm, FIXED, FIXED_FORM).content.decode()
     set_fault("")
 
-    again = send(pm, FIXED, FIXED_FORM, key=submission_key(html))
+    again = send(pm, FIXED, FIXED_FORM, key=submission_key(first))
 
-    assert again.status_code == 302
+    html = again.content.decode()
+    assert again.status_code == 200
+    assert "This milestone was already sent, and its outcome is not known yet" in html
+    assert "You sent “Second batch” for $300.00" in html
+    assert "Nothing was sent this time" in html
+    assert_input_kept(html, FIXED_FORM)
+    assert len(milestones(FIXED)) == 1
+    assert Submission.objects.count() == 1
+
+
+def test_confirming_another_after_a_hold_creates_exactly_one_more(sandbox, pm):
+    set_fault("POST:500")
+    first = send(pm, FIXED, FIXED_FORM).content.decode()
+    set_fault("")
+    held = send(pm, FIXED, FIXED_FORM, key=submission_key(first)).content.decode()
+    earlier = Submission.objects.get()
+
+    confirmed = send(
+        pm, FIXED, {**FIXED_FORM, "repeat_of": str(earlier.key)}, key=submission_key(held)
+    )
+    resent = send(
+        pm, FIXED, {**FIXED_FORM, "repeat_of": str(earlier.key)}, key=submission_key(held)
+    )
+
+    assert confirmed.status_code == 302
+    assert resent["Location"] == confirmed["Location"]
+    assert len(milestones(FIXED)) == 2
+
+
+def test_the_same_milestone_created_minutes_ago_is_shown_before_another_is_sent(sandbox, pm):
+    created = send(pm, FIXED, FIXED_FORM)
+    assert created.status_code == 302
+
+    again = send(pm, FIXED, FIXED_FORM)
+
+    html = again.content.decode()
+    assert again.status_code == 200
+    assert "You already created this milestone" in html
+    assert "You created “Second batch” for $300.00" in html
+    assert f'href="{created["Location"]}"' in html
+    assert len(milestones(FIXED)) == 2
+
+
+def test_a_different_milestone_on_the_same_contract_is_sent_at_once(sandbox, pm):
+    send(pm, FIXED, FIXED_FORM)
+
+    other = send(pm, FIXED, {**FIXED_FORM, "name": "Third batch"})
+
+    assert other.status_code == 302
+    assert len(milestones(FIXED)) == 3
+
+
+def test_the_submit_button_after_a_hold_asks_for_the_tick_again_when_it_is_missing(sandbox, pm):
+    send(pm, FIXED, FIXED_FORM)
+    held = send(pm, FIXED, FIXED_FORM).content.decode()
+
+    still_held = send(pm, FIXED, FIXED_FORM, key=submission_key(held))
+
+    assert "You already created this milestone" in still_held.content.decode()
     assert len(milestones(FIXED)) == 2
 
 
@@ -81,7 +145,7 @@ def test_a_timeout_after_sending_never_leads_to_a_duplicate(sandbox, pm, setting
 
     first = send(pm, FIXED, FIXED_FORM, key=key).content.decode()
 
-    assert "The outcome is unknown" in first
+    assert NOT_KNOWN in first
     assert Submission.objects.get().state == Submission.State.UNKNOWN
     # OpenTrain finishes the write after the dashboard stopped waiting.
     deadline = time.monotonic() + 10
@@ -99,10 +163,11 @@ def test_a_timeout_after_sending_never_leads_to_a_duplicate(sandbox, pm, setting
 
 def test_a_milestone_another_submission_created_is_not_taken_for_this_one(sandbox, pm):
     send(pm, FIXED, FIXED_FORM)
+    first = Submission.objects.get()
     key = open_form(pm, FIXED)
     set_fault("POST:500")
 
-    send(pm, FIXED, FIXED_FORM, key=key)
+    send(pm, FIXED, {**FIXED_FORM, "repeat_of": str(first.key)}, key=key)
 
     assert Submission.objects.get(key=key).state == Submission.State.UNKNOWN
     assert len(milestones(FIXED)) == 2
@@ -136,8 +201,8 @@ def test_when_opentrain_fails_entirely_the_form_comes_back_with_everything_typed
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "The outcome is unknown" in html
-    assert "could not re-read the contract" in html
+    assert NOT_KNOWN in html
+    assert "could not read the contract again" in html
     assert_input_kept(html, FIXED_FORM)
     assert len(milestones(FIXED)) == 1
 

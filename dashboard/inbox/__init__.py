@@ -12,13 +12,13 @@ import time
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, Max, OuterRef, Q, Window
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from dashboard import access
+from dashboard import access, submissions
 from dashboard.mirror import reading
-from dashboard.mirror.models import Account, InboxItem
+from dashboard.mirror.models import Account, Contract, InboxItem
 from dashboard.models import Approval, Snooze
 from dashboard.opentrain.vocabulary import NOT_FUNDED
 from dashboard.words import money
@@ -31,6 +31,7 @@ from .items import Found, Group, Item, is_waiting, url
 GROUPS = {
     "depleted": "Budget depleted: work has stopped",
     "approval": "Approvals waiting for a person",
+    "unclear": "Milestones sent a day ago whose outcome is still not known",
     "review": "Work to review",
     "overdue": "Overdue",
     "low": "Budget low",
@@ -50,6 +51,7 @@ CHECKS = [
     "Milestones past their due date and not paid",
     "Contracts whose milestones add up to more than the estimated total",
     "Pending payments",
+    "Milestones sent more than a day ago whose outcome is still not known",
     "The account's setup (claim, token permission, payments feature, payment method)",
 ]
 # The stored access problem, in a PM's words: (what to do, why).
@@ -176,7 +178,33 @@ def collect(
     ended = approval_items.ask_again_items(account, approvals, now)
     found["ask_again"] = Found.of(ended, hidden, limit_of("ask_again"))
     found["payment"] = approval_items.payment_items(account, now, hidden, limit_of("payment"))
+    found["unclear"] = Found.of(_unclear_items(account), hidden, limit_of("unclear"))
     return found
+
+
+def _unclear_items(account: Account) -> list[Item]:
+    """Milestones sent more than a day ago on this account's contracts that OpenTrain never
+    confirmed and the mirror has not shown since: the PM compares them with the contract."""
+    on_account = Contract.objects.filter(account=account, contract_id=OuterRef("contract_id"))
+    rows = submissions.unclear_for_long().filter(Exists(on_account))
+    items = []
+    for submission in rows:
+        hold = submissions.hold_for(submission)
+        items.append(
+            Item(
+                key=f"unclear:{submission.key}",
+                kind="unclear",
+                what=f"Whether milestone “{hold.label}” was created is still not known",
+                contract_id=submission.contract_id,
+                contract_title=submission.contract_title,
+                stake=hold.worth,
+                since=submission.created_at,
+                since_label="sent",
+                action_label="Compare with the contract's milestones",
+                action_url=url("submission_detail", str(submission.key)),
+            )
+        )
+    return items
 
 
 def _mirrored(account, hidden: set[str], now, limit, expand) -> dict:

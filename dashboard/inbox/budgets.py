@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from dashboard.mirror.models import BudgetSnapshot, Contract
 from dashboard.opentrain.vocabulary import UNITS, milestone_cost
-from dashboard.words import money
+from dashboard.words import money, volume_words
 
-from .items import PACE_WINDOW, Item, url, volume_words
+from .items import PACE_WINDOW, Item, url
 
 BUDGET_KINDS = {"depleted": "DEPLETED", "low": "LOW"}
 

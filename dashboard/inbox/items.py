@@ -10,8 +10,6 @@ from urllib.parse import urlencode
 from django.urls import NoReverseMatch, reverse
 
 from dashboard.models import Approval
-from dashboard.opentrain.vocabulary import UNITS
-from dashboard.words import number
 
 URGENT_EXPIRY = timedelta(hours=4)  # "expires in 3 h" and sooner
 PACE_WINDOW = timedelta(days=7)
@@ -76,8 +74,3 @@ def url(name: str, object_id: str, query: dict | None = None) -> str:
     except NoReverseMatch:  # empty, or with a slash
         return ""
     return f"{url}?{urlencode(query)}" if query else url
-
-
-def volume_words(payment_type: str, volume) -> str:
-    singular, plural = UNITS.get(payment_type, ("", ""))
-    return f"{number(volume)} {singular if volume == 1 else plural}".strip()

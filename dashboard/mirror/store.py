@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from dashboard import opentrain
+from dashboard import opentrain, submissions
 from dashboard.mirror import attention
 from dashboard.mirror.models import (
     Account,
@@ -119,6 +119,8 @@ def save_contracts(account: Account, contracts: list[opentrain.Contract]) -> int
         _save_milestones(changed)
         _save_inbox_items(account, changed)
         _observe_budgets(changed, now)
+    # A milestone the dashboard sent without hearing back may be among the new ones.
+    submissions.settle([contract for _, contract, _ in changed])
     return len(changed)
 
 

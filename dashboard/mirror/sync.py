@@ -16,7 +16,7 @@ import uuid
 from django.conf import settings
 from django.utils import timezone
 
-from dashboard import approvals, metrics, opentrain
+from dashboard import approvals, metrics, opentrain, submissions
 from dashboard.mirror import reads, store
 from dashboard.mirror.models import Account
 from dashboard.opentrain import OpenTrainError
@@ -181,7 +181,17 @@ def reconcile(account: Account, token: str) -> bool:
         payments = []
     changed = store.save_pending_payments(account, payments) or changed
     _save_access(account, token)
+    _conclude_unclear(account)
     return changed
+
+
+def _conclude_unclear(account: Account) -> None:
+    """The mirror now holds what OpenTrain has: the milestones sent long ago without an answer,
+    which their contract still does not show, were not created (`submissions.conclude`)."""
+    contract_ids = set(submissions.unclear_for_long().values_list("contract_id", flat=True))
+    if contract_ids:
+        rows = account.contracts.filter(contract_id__in=contract_ids)
+        submissions.conclude([row.as_result() for row in rows])
 
 
 def _read_and_save(account: Account, token: str, listed: list[opentrain.Contract]) -> bool:

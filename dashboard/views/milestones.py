@@ -86,6 +86,12 @@ def submission_detail(request, key):
     form_url = reverse("milestone_create", args=[submission.contract_id])
     # "Create and request funding": what the second call came to, when it was asked for.
     funding = submission.handoffs.order_by("-created_at", "-id").first()
+    account = reading.account_for_request(request)
+    compare = None
+    if submission.state in (Submission.State.UNKNOWN, Submission.State.PENDING):
+        # Not known yet: the contract's milestones as the mirror has them, to compare.
+        contract = reading.contract(account, submission.contract_id)
+        compare = contract.milestones if contract is not None else None
     return render(
         request,
         "dashboard/submission_detail.html",
@@ -96,6 +102,8 @@ def submission_detail(request, key):
             "form_url": form_url,
             "funding": funding,
             "funding_problem": approvals.problem_for(funding) if funding else None,
+            "mirror": account,
+            "compare": compare,
         },
     )
 
@@ -124,10 +132,16 @@ def _submit(request, account, contract, *, action, picker=None):
             token=token,
             contract=contract,
             fields=form.milestone_fields(),
+            repeat_of=request.POST.get("repeat_of", "")[:36],
         )
     except OpenTrainError as error:
         problem, replayed = explain(error), False
     else:
+        if outcome.held:
+            # Nothing was sent: the same form (its key unused) with the earlier attempt above.
+            hold = submissions.hold_for(outcome.submission)
+            context = {"action": action, "picker": picker, "hold": hold}
+            return _form_again(request, account, contract, form, **context)
         if outcome.created and not outcome.replayed:
             access.succeeded(account, access.CREATE)
             # The contract page after the redirect shows the new milestone without waiting.
