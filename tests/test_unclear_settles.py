@@ -136,3 +136,27 @@ def test_a_sync_that_follows_only_the_feed_does_not_call_it_not_created(sandbox,
 
     submission.refresh_from_db()
     assert submission.state == Submission.State.UNKNOWN
+
+
+def test_the_form_that_came_back_unclear_follows_the_attempt_until_it_settles(
+    sandbox, pm, settings
+):
+    html = send_late(pm, settings)
+    submission = Submission.objects.get()
+    line = f'hx-get="/submissions/{submission.key}/?part=state"'
+    assert line in html
+
+    before = pm.get(f"/submissions/{submission.key}/?part=state").content.decode()
+    sync_account(full=False)
+    after = pm.get(f"/submissions/{submission.key}/?part=state").content.decode()
+
+    assert "The dashboard is watching the contract" in before
+    assert "Update: OpenTrain did create this milestone" in after
+    assert "hx-get" not in after  # settled: it stops asking
+
+
+def test_activity_is_a_live_region_that_redraws_when_the_mirror_changes(sandbox, pm):
+    html = pm.get("/activity/").content.decode()
+
+    assert 'id="activity" hx-get="/activity/" hx-trigger="mirror-changed from:body"' in html
+    assert 'hx-get="/sync/version/?v=' in html

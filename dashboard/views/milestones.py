@@ -92,9 +92,12 @@ def submission_detail(request, key):
         # Not known yet: the contract's milestones as the mirror has them, to compare.
         contract = reading.contract(account, submission.contract_id)
         compare = contract.milestones if contract is not None else None
+    template_name = "dashboard/submission_detail.html"
+    if request.GET.get("part") == "state":
+        template_name += "#state"  # the form's live line after an unclear answer
     return render(
         request,
-        "dashboard/submission_detail.html",
+        template_name,
         {
             "submission": submission,
             "milestone": submission.milestone or {},
@@ -124,7 +127,7 @@ def _submit(request, account, contract, *, action, picker=None):
         return _form_again(request, account, contract, form, action=action, picker=picker)
 
     token = services.token_for(request)
-
+    unclear = None
     try:
         outcome = submissions.submit(
             key=form.cleaned_data["submission_key"],
@@ -153,13 +156,15 @@ def _submit(request, account, contract, *, action, picker=None):
         problem, replayed = outcome.problem, outcome.replayed
         if outcome.error is not None:
             access.learn(account, outcome.error)
+        if outcome.submission.state == Submission.State.UNKNOWN:
+            unclear = outcome.submission  # the form's live line follows it
 
     form = _with_new_key(request, form_class, contract)
     if problem is not None and problem.field in form.fields:
         form.add_error(problem.field, problem.message)
         problem = submissions.field_problem(problem, form.fields[problem.field].label)
     context = {"action": action, "picker": picker, "problem": problem, "replayed": replayed}
-    return _form_again(request, account, contract, form, **context)
+    return _form_again(request, account, contract, form, unclear=unclear, **context)
 
 
 def _fund_created(request, account, submission, token):
@@ -193,7 +198,7 @@ def _form_again(request, account, contract, form, **context):
     if request.htmx:
         template_name = TEMPLATE + "#milestone-form"
         context = _context(request, contract, form, access_problem=_hint(account), **context)
-        return render(request, template_name, context)
+        return render(request, template_name, {**context, "mirror": account})
     return _page(request, account, contract, form, **context)
 
 
