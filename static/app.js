@@ -16,9 +16,62 @@
     });
   });
 
+  // A write shows that it is sending: the pressed button says so, the form's other write buttons
+  // are disabled (htmx forms: hx-disabled-elt; plain forms: above), and past 2 s the form says it
+  // is still waiting for OpenTrain, so nobody presses again or leaves thinking nothing happened.
+  var WAIT_NOTICE_MS = 2000;
+  function sending(form, button) {
+    if (!form || (form.method || "get").toLowerCase() !== "post" || form.dataset.sending) return;
+    form.dataset.sending = "1";
+    form.setAttribute("aria-busy", "true");
+    if (button && button.matches("button")) {
+      button.dataset.label = button.innerHTML;
+      button.textContent = "Sending…";
+    }
+    // The others (not the pressed one: a plain form would leave its name out of what it sends).
+    form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (other) {
+      if (other === button || other.disabled) return;
+      other.disabled = true;
+      other.dataset.held = "1";
+    });
+    form._waitTimer = setTimeout(function () {
+      var note = document.createElement("p");
+      note.className = "notice sending-wait";
+      note.setAttribute("role", "status");
+      note.textContent = "Still waiting for OpenTrain. Keep this page open: the answer appears " +
+        "here, and sending again would not make it faster.";
+      var actions = form.querySelector(".form-actions") || form;
+      actions.appendChild(note);
+    }, WAIT_NOTICE_MS);
+  }
+  function sent(form) {
+    if (!form || !form.dataset.sending) return;
+    clearTimeout(form._waitTimer);
+    delete form.dataset.sending;
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll(".sending-wait").forEach(function (note) { note.remove(); });
+    form.querySelectorAll("[data-held]").forEach(function (other) {
+      other.disabled = false;
+      delete other.dataset.held;
+    });
+    form.querySelectorAll("button[data-label]").forEach(function (button) {
+      button.innerHTML = button.dataset.label;
+      delete button.dataset.label;
+    });
+  }
+  // htmx cancels the browser's own submission of its forms (defaultPrevented) and sends them
+  // itself: both kinds are sending.
+  document.addEventListener("submit", function (event) {
+    sending(event.target, event.submitter);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    sent(event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null);
+  });
+
   // Coming back with the browser's back button restores the page as it was: let it submit again.
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
+    document.querySelectorAll("form[data-sending]").forEach(sent);
     document.querySelectorAll("form[data-submitting]").forEach(function (form) {
       delete form.dataset.submitting;
       form.querySelectorAll("[aria-disabled=true]").forEach(function (b) {

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from dashboard.forms import earliest_today
 from sandbox.models import Milestone
-from tests.milestone_helpers import LATER
+from tests.milestone_helpers import LATER, set_fault
 from tests.mirror_helpers import sync_account
 
 pytestmark = pytest.mark.browser
@@ -112,6 +112,23 @@ def test_a_double_click_on_submit_creates_one_milestone(pm_page):
     page.goto("/activity/")  # let any second request finish before counting
     expect(page.get_by_role("row", name=re.compile("Only once, please"))).to_have_count(1)
     assert _milestones(contract_id).filter(description="Only once, please").count() == 1
+
+
+def test_a_slow_write_shows_it_is_sending_and_after_two_seconds_that_it_still_waits(pm_page):
+    page = pm_page
+    contract_id = "ctr_owner_fixed_450"
+    page.goto(f"/contracts/{contract_id}/milestones/new/")
+    page.get_by_label("Description").fill("Slow, please")
+    page.get_by_label("Amount (USD)").fill("90")
+    set_fault("POST:latency=4000")
+
+    page.get_by_role("button", name="Create milestone").click()
+
+    expect(page.get_by_role("button", name="Sending…")).to_be_visible()
+    expect(page.get_by_role("button", name="Create and request funding")).to_be_disabled()
+    expect(page.get_by_text("Still waiting for OpenTrain")).to_be_visible(timeout=3500)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Milestone created", timeout=15000)
+    assert _milestones(contract_id).filter(description="Slow, please").count() == 1
 
 
 def test_the_claim_handoff_from_an_unclaimed_account_ends_with_the_milestone(context, pm_page):
