@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 from openpyxl import Workbook
 
@@ -68,3 +69,17 @@ def fifty_rows() -> list[dict]:
     rows.insert(25, INVALID_ROWS[1])
     rows.insert(40, INVALID_ROWS[2])
     return rows
+
+
+def confirm(client, batch, *, over_total_ok: bool = True):
+    """Press "Confirm and send" with the fields the page's form carries, as a browser would; by
+    default the PM has also ticked the box that sends the rows listed as over their contracts'
+    estimated totals (FIXED's one milestone already uses its whole estimated total)."""
+    html = client.get(f"/batches/{batch.pk}/").content.decode()
+    form = re.search(r'<form[^>]*id="batch-confirm".*?</form>', html, re.S)
+    fields = form.group(0) if form else ""
+    data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', fields))
+    data.pop("csrfmiddlewaretoken", None)
+    if over_total_ok and 'name="confirm_over_total"' in fields:
+        data["confirm_over_total"] = "on"
+    return client.post(f"/batches/{batch.pk}/confirm/", data)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.batch_helpers import INVALID_ROWS, upload, valid_row
+from tests.batch_helpers import INVALID_ROWS, confirm, upload, valid_row
 from tests.milestone_helpers import posts
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,7 +105,7 @@ def test_without_javascript_the_edit_link_opens_the_page_with_the_row_as_a_form(
 def test_a_confirmed_batch_cannot_be_edited(sandbox, pm):
     batch = upload(pm, [valid_row(1)])
     row = batch.rows.get()
-    pm.post(f"/batches/{batch.pk}/confirm/")
+    confirm(pm, batch)
 
     response = pm.post(edit_url(batch, row), HOURS)
 

@@ -9,7 +9,7 @@ import pytest
 from dashboard.batches.funding import fund_batch
 from dashboard.batches.tasks import send_batch
 from sandbox.models import Approval as UpstreamApproval
-from tests.batch_helpers import upload, valid_row
+from tests.batch_helpers import confirm, upload, valid_row
 from tests.milestone_helpers import FIXED, HOURLY, LABELS, posts, set_fault, use_account
 from tests.mirror_helpers import apply_approval
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def created_batch(pm, n: int = 3):
     batch = upload(pm, [valid_row(i) for i in range(1, n + 1)])
-    pm.post(f"/batches/{batch.pk}/confirm/")
+    confirm(pm, batch)
     send_batch.call(batch_id=str(batch.pk))
     return batch
 
@@ -106,7 +106,7 @@ def test_a_refused_funding_is_explained_in_words_and_can_be_asked_again(sandbox,
     use_account(pm, "nobilling")
     row = {"contract_id": "ctr_nobilling_fixed_300", "description": "x", "amount_usd": "5"}
     batch = upload(pm, [row])
-    pm.post(f"/batches/{batch.pk}/confirm/")
+    confirm(pm, batch)
     send_batch.call(batch_id=str(batch.pk))
 
     fund_all(pm, batch)

@@ -58,13 +58,14 @@ def test_a_fixed_price_row_with_a_volume_is_refused(sandbox, pm):
     ]
 
 
-def test_preview_warns_about_a_past_due_date_and_the_estimated_total(sandbox, pm):
-    row = {**valid_row(3), "due_date": "2020-01-06", "amount_usd": "999999"}
+def test_preview_refuses_a_past_due_date_and_warns_about_the_estimated_total(sandbox, pm):
+    past = {**valid_row(3), "due_date": "2020-01-06"}
+    over = {**valid_row(3), "amount_usd": "999999"}
 
-    html = pm.get(f"/batches/{upload(pm, [row]).pk}/").content.decode()
+    html = pm.get(f"/batches/{upload(pm, [past, over]).pk}/").content.decode()
 
-    assert "The due date 2020-01-06 is already past." in html
-    assert "over its estimated total" in html
+    assert "Due date: 6 Jan 2020 is in the past." in row_html(html, 2)
+    assert "on a contract estimated at $300.00: $999,999.00 over." in row_html(html, 3)
 
 
 def test_a_dropped_row_is_not_counted(sandbox, pm):

@@ -12,7 +12,7 @@ from dashboard.batches.tasks import send_batch
 from dashboard.mirror.tasks import sync_account
 from dashboard.opentrain import transport
 from sandbox.models import Milestone
-from tests.batch_helpers import fifty_rows, upload, valid_row
+from tests.batch_helpers import confirm, fifty_rows, upload, valid_row
 from tests.milestone_helpers import FIXED, HOURLY, LABELS, set_fault, use_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +40,7 @@ class FaultOnEveryNthWrite:
 
 
 def confirm_and_run(client, batch) -> None:
-    response = client.post(f"/batches/{batch.pk}/confirm/")
+    response = confirm(client, batch)
     assert response.status_code == 302
     send_batch.call(batch_id=str(batch.pk))
 
@@ -72,8 +72,8 @@ def test_fifty_rows_with_three_invalid_and_a_503_every_seventh_write_create_47(s
 def test_confirming_the_same_batch_twice_creates_nothing_more(sandbox, pm):
     batch = upload(pm, [valid_row(n) for n in range(1, 6)])
 
-    pm.post(f"/batches/{batch.pk}/confirm/")
-    pm.post(f"/batches/{batch.pk}/confirm/")
+    confirm(pm, batch)
+    confirm(pm, batch)
     send_batch.call(batch_id=str(batch.pk))
     send_batch.call(batch_id=str(batch.pk))  # as if both confirmations had queued a run
 
@@ -85,7 +85,7 @@ def test_a_worker_stopped_mid_batch_finishes_without_duplicates(sandbox, pm):
     batch = upload(pm, [valid_row(n) for n in range(1, 10)])
     stopped = StopAfterWrites(4)
     transport.use_client(transport.build_client(event_hooks={"response": [stopped]}))
-    pm.post(f"/batches/{batch.pk}/confirm/")
+    confirm(pm, batch)
 
     with pytest.raises(WorkerStopped):
         send_batch.call(batch_id=str(batch.pk))
@@ -141,7 +141,7 @@ class StopAfterWrites:
 
 def test_the_progress_polls_while_rows_wait_and_stops_when_done(sandbox, pm):
     batch = upload(pm, [valid_row(1), valid_row(2)])
-    pm.post(f"/batches/{batch.pk}/confirm/")
+    confirm(pm, batch)
 
     waiting = pm.get(f"/batches/{batch.pk}/", headers={"HX-Request": "true"}).content.decode()
     send_batch.call(batch_id=str(batch.pk))

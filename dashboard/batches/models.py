@@ -16,6 +16,8 @@ from dashboard.models import Submission
 
 
 class Batch(models.Model):
+    TICKED = "ticked contracts"  # the source of a batch made from ticked contracts, not a file
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The OpenTrain account it is for, by fingerprint: the worker finds the token from it.
     account_fingerprint = models.CharField(max_length=64)
@@ -31,6 +33,14 @@ class Batch(models.Model):
 
     def __str__(self):
         return f"batch {self.id} ({self.source})"
+
+    @property
+    def from_file(self) -> bool:
+        return self.source != self.TICKED
+
+    def line(self, position: int) -> str:
+        """A row's line in words: a file's rows are numbered as its lines, the header being 1."""
+        return f"Line {position} of the file" if self.from_file else f"Line {position}"
 
     @property
     def confirmed(self) -> bool:
@@ -70,6 +80,9 @@ class BatchRow(models.Model):
     cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    # How far the row takes its contract over the estimated total, in words, while the PM has not
+    # confirmed it (on the row, or for the batch with the rows listed); "" otherwise.
+    over_total = models.TextField(blank=True, default="")
     dropped = models.BooleanField(default=False)
     # The key of the row's current submission: a new one only after an attempt definitely failed.
     key = models.UUIDField(default=uuid.uuid4, unique=True)
@@ -87,6 +100,10 @@ class BatchRow(models.Model):
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @property
+    def line(self) -> str:
+        return self.batch.line(self.position)
 
     def new_key(self) -> None:
         """A fresh key for another attempt; the old one stays in the ledger with its outcome."""

@@ -67,6 +67,16 @@ class Progress:
         )
 
     @property
+    def over_total(self) -> list[RowView]:
+        """The rows to send that go over their contracts' estimated totals, not yet confirmed."""
+        return [r for r in self.rows if r.status == "waiting" and r.row.over_total]
+
+    @property
+    def over_total_lines(self) -> str:
+        """Their positions, as the confirm form lists them and sends them back."""
+        return ",".join(str(r.row.position) for r in self.over_total)
+
+    @property
     def finished(self) -> bool:
         return self.waiting == 0
 

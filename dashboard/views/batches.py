@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from dashboard import exports, services
 from dashboard.batches import prefill, preview
@@ -42,7 +43,7 @@ def batch_new(request):
     ids = prefill.ticked_ids(params.getlist("contract"))
     rows = prefill.rows_for(account, ids)
     if request.method == "POST" and ids and account is not None:
-        batch = preview.create_batch(account, request.user, "ticked contracts", rows)
+        batch = preview.create_batch(account, request.user, Batch.TICKED, rows)
         return redirect("batch_detail", batch_id=batch.pk)
     context = {
         "mirror": account,
@@ -87,7 +88,7 @@ def batch_row_edit(request, batch_id, row_id):
             return redirect(reverse("batch_detail", args=[batch.pk]) + f"#row-{row.position}")
     else:
         errors = preview.field_errors(account, row)
-    editing = row.pk if request.method == "GET" or errors else None
+    editing = [row.pk] if request.method == "GET" or errors else []
     context = {
         "batch": batch,
         "progress": progress(batch),
@@ -115,12 +116,25 @@ def batch_row_drop(request, batch_id, row_id):
 
 @require_POST
 @editor_required
+@vary_on_headers("HX-Request")
 def batch_confirm(request, batch_id):
     batch = _batch(request, batch_id)
+    form = preview.ConfirmForm(batch, request.POST)
+    if not batch.confirmed and not form.is_valid():
+        context = {
+            "batch": batch,
+            "progress": progress(batch),
+            "can_edit": True,
+            "confirm_form": form,
+            "editing": [row.pk for row in form.open_rows],
+        }
+        # In place, only the card: rows still open keep what was typed in them.
+        return render(request, TEMPLATE + ("#confirm" if request.htmx else ""), context)
     # Only the first confirmation queues the run; each row's key guards against any second run.
     if batch.confirm():
         send_batch.enqueue(batch_id=str(batch.pk))
-    return redirect("batch_detail", batch_id=batch.pk)
+    url = reverse("batch_detail", args=[batch.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_POST

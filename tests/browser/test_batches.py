@@ -94,3 +94,27 @@ def test_a_csv_chosen_with_the_file_chooser_becomes_a_preview(axe_page):
     expect(page.get_by_text("Total cost:")).to_contain_text("$420.00")
     expect(page.get_by_role("button", name="Confirm and send")).to_be_enabled()
     assert serious_axe_violations(page) == []
+
+
+def test_confirm_and_send_never_sends_the_old_values_of_a_line_still_open(axe_page):
+    page = axe_page
+    page.goto(f"/milestones/batch/new/?contract={HOURLY}&contract={LABELS}")
+    page.get_by_role("button", name="Preview these milestones").click()
+    confirm = page.get_by_role("button", name="Confirm and send")
+
+    page.get_by_role("link", name="Edit line 2").click()
+    page.get_by_label("Hours").fill("12")
+    expect(confirm).to_be_disabled()
+    expect(page.locator("#batch-confirm")).to_contain_text("Save or cancel line 2 first")
+
+    # A second line opened and saved: the button comes back, but line 2 is still open.
+    page.get_by_role("link", name="Edit line 3").click()
+    page.get_by_label("Labels").fill("6000")
+    page.get_by_role("button", name="Save line 3").click()
+    expect(page.locator("#row-3")).to_contain_text("6,000 labels")
+    confirm.click()
+
+    expect(page.locator("#batch-confirm")).to_contain_text("Line 2 is still open")
+    expect(page.get_by_label("Hours")).to_have_value("12")  # what was typed is still there
+    assert not the_batch().confirmed
+    assert serious_axe_violations(page) == []
