@@ -1,6 +1,8 @@
 """'Request funding for all created': one funding approval per milestone a batch created, asked
 by the worker (run here with `.call`, as the worker would) and listed on one page."""
 
+import csv
+import io
 import re
 from urllib.parse import unquote
 
@@ -115,3 +117,22 @@ def test_a_refused_funding_is_explained_in_words_and_can_be_asked_again(sandbox,
     assert "Not asked:" in html and "payment method" in html
     assert "Request ID" in html
     assert "Ask again for those not asked" in html
+
+
+def test_funding_asked_for_the_batch_is_in_activity_and_its_csv_as_single_requests_are(sandbox, pm):
+    batch = created_batch(pm, 2)
+
+    fund_all(pm, batch)
+
+    approvals = {a.id for a in fundings()}
+    html = pm.get("/activity/").content.decode()
+    requests = re.findall(r'<tr id="handoff-.*?</tr>', html, re.S)
+    assert len(requests) == 2
+    assert all('<span class="activity-action">Request funding</span>' in r for r in requests)
+    assert "Week batch 2" in requests[0] and "Week batch 1" in requests[1]
+    export = pm.get("/exports/activity.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    funded = [r for r in rows if r["action"] == "fund"]
+    assert {r["approval_id"] for r in funded} == approvals
+    assert {r["contract_id"] for r in funded} == {HOURLY, LABELS}
+    assert {r["state"] for r in funded} == {"requested"}

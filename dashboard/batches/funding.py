@@ -18,7 +18,7 @@ from dashboard import approvals, links, opentrain
 from dashboard.batches import tasks as sending
 from dashboard.batches.models import Batch, BatchRow
 from dashboard.mirror import tasks as mirror_tasks
-from dashboard.models import Approval, Submission
+from dashboard.models import Approval, HandoffAttempt, Submission
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
 from dashboard.words import money
@@ -38,9 +38,13 @@ NO_APPROVAL = Problem(
 @dataclass
 class Line:
     row: BatchRow
-    milestone_id: str
+    submission: Submission
     label: str
     approval: Approval | None
+
+    @property
+    def milestone_id(self) -> str:
+        return self.submission.milestone_id
 
     @property
     def link(self) -> str:
@@ -116,7 +120,7 @@ def funding(batch: Batch) -> Funding:
         stored[approval.milestone_id] = approval  # the newest wins
     return Funding(
         batch,
-        [Line(row, s.milestone_id, _label(row, s), stored.get(s.milestone_id)) for row, s in pairs],
+        [Line(row, s, _label(row, s), stored.get(s.milestone_id)) for row, s in pairs],
     )
 
 
@@ -144,7 +148,18 @@ def fund_batch(batch_id: str) -> str:
 
 
 def _ask(batch: Batch, line: Line, token: str) -> bool:
-    """One milestone, waiting out rate limits; True when OpenTrain answered with an approval."""
+    """One milestone, waiting out rate limits; True when OpenTrain answered with an approval.
+    Logged as a funding request, as a single one is, so Activity and its export list it."""
+    attempt = HandoffAttempt(
+        action="fund",
+        user=batch.created_by,
+        contract_id=line.row.contract_id,
+        contract_title=line.row.contract_title,
+        milestone_id=line.milestone_id,
+        milestone_label=line.label,
+        submission=line.submission,
+        retry_of=approvals.failed_before("fund", line.milestone_id),
+    )
     for _attempt in range(sending.RATE_LIMIT_ATTEMPTS):
         try:
             handoff = opentrain.fund_milestone(token, line.milestone_id)
@@ -153,16 +168,21 @@ def _ask(batch: Batch, line: Line, token: str) -> bool:
                 sending.wait_out(error)
                 continue
             logger.warning("batch %s row %s not funded: %s", batch.pk, line.row.position, error)
+            attempt.fail(error)
             line.row.funding_failed(explain(error))
             return False
         if handoff.approval is None or not handoff.approval.id:
+            attempt.succeed()
             line.row.funding_failed(NO_APPROVAL)
             return False
         approvals.record(handoff.approval, user=batch.created_by, token=token, contract=None)
         _label_approval(handoff.approval.id, line)
+        attempt.succeed(handoff.approval.id)
         line.row.funding_asked()
         return True
-    line.row.funding_failed(explain(OpenTrainError("", status=429)))
+    rate_limited = OpenTrainError("", status=429)
+    attempt.fail(rate_limited)
+    line.row.funding_failed(explain(rate_limited))
     return False
 
 
