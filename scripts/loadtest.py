@@ -27,8 +27,13 @@ bodies and dropped connections. The other PMs use the fault-free "owner" account
 
 Every milestone carries a unique marker in its description. At the end the script reads every
 demo account's contracts from the sandbox API and counts markers seen more than once: duplicate
-milestones, which must be 0. It prints requests served, errors by kind, p50/p95 latency and that
-count, and exits 1 on any duplicate, any 500 from the dashboard, or a PM that could not work.
+milestones, which must be 0. A sync worker runs beside the servers (`sync_worker`, as the
+Procfile's `worker:`), following the updates feed every 2 s: every write OpenTrain carried out
+after the dashboard stopped waiting must be settled by it, so no submission whose milestone
+exists may still be unclear SETTLE_SECONDS after the run (`unclear_submissions`). It prints
+requests served, errors by kind, p50/p95 latency and those counts, and exits 1 on any duplicate,
+any write left unclear that OpenTrain carried out, any 500 from the dashboard, or a PM that could
+not work.
 LOADTEST_KEEP=1 keeps the throwaway database and the servers' logs for a look afterwards.
 """
 
@@ -64,10 +69,14 @@ FAULTS = [
     "html",
     "POST:truncated",
     f"hang={int(API_TIMEOUT) + 1}",
+    # The write is carried out after the dashboard gave up: only the sync can settle it.
+    f"POST:late={int(API_TIMEOUT) + 1}",
     "POST:503",
     "",
 ]
 KEEP = bool(os.environ.get("LOADTEST_KEEP"))
+WORKER_POLL_SECONDS = 2
+SETTLE_SECONDS = 15  # after the run: two feed polls, and the worker's sync of every account
 
 
 # --- servers ---------------------------------------------------------------------------------
@@ -140,8 +149,8 @@ def _cycle(items):
         yield from items
 
 
-def duplicates(api_url: str, markers: set[str]) -> tuple[int, int]:
-    """(milestones found carrying a marker, extra copies beyond one per marker)."""
+def upstream_markers(api_url: str, markers: set[str]) -> Counter:
+    """How many milestones on the sandbox carry each of these markers."""
     with httpx.Client(base_url=api_url, timeout=30) as api:
         accounts = api.get("/_sandbox/accounts").json()["accounts"]
         seen: Counter = Counter()
@@ -152,10 +161,30 @@ def duplicates(api_url: str, markers: set[str]) -> tuple[int, int]:
                     for marker in re.findall(r"load-[0-9a-f-]{36}", milestone["description"]):
                         if marker in markers:
                             seen[marker] += 1
+    return seen
+
+
+def duplicates(api_url: str, markers: set[str]) -> tuple[int, int]:
+    """(milestones found carrying a marker, extra copies beyond one per marker)."""
+    seen = upstream_markers(api_url, markers)
     for marker, n in seen.items():
         if n > 1:
             print(f"duplicate: {marker} x{n}")
     return sum(seen.values()), sum(n - 1 for n in seen.values() if n > 1)
+
+
+def unclear_but_created(env: dict, api_url: str, markers: set[str]) -> tuple[int, list[str]]:
+    """(submissions still unclear, those among them whose milestone OpenTrain holds), once the
+    worker has had SETTLE_SECONDS to settle them: the second must be empty."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        lines = manage(env, "unclear_submissions").splitlines()
+        unclear = {m: line for line in lines for m in re.findall(r"load-[0-9a-f-]{36}", line)}
+        created = upstream_markers(api_url, set(unclear) & markers)
+        unsettled = [unclear[marker] for marker in created]
+        if not unsettled or time.monotonic() > deadline:
+            return len(lines), unsettled
+        time.sleep(1)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -167,7 +196,9 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def report(stats: Stats, elapsed: float, users: int, found: int, extra: int, faults) -> bool:
+def report(
+    stats: Stats, elapsed: float, users: int, found: int, extra: int, faults, unclear=None
+) -> bool:
     served = len(stats.latencies)
     ms = sorted(s * 1000 for s in stats.latencies)
     crashes = sum(n for kind, n in stats.errors.items() if kind == "HTTP 500")
@@ -188,11 +219,21 @@ def report(stats: Stats, elapsed: float, users: int, found: int, extra: int, fau
         f" {stats.double_clicks} double clicks, {stats.resubmits} resubmits"
     )
     print(f"duplicate milestones {extra}")
+    unsettled = []
+    if unclear is not None:
+        left, unsettled = unclear
+        print(
+            f"unclear writes       {left} still not known (OpenTrain holds none of them),"
+            f" {len(unsettled)} carried out but not settled by the sync"
+        )
+        for line in unsettled:
+            print(f"problem: not settled: {line}")
     for line in stats.stuck:
         print(f"problem: {line}")
     if not stats.markers:  # nothing money-adjacent was tried: the duplicate count proves nothing
         print("problem: no PM reached the milestone form")
     ok = extra == 0 and crashes == 0 and not stats.stuck and served > 0 and bool(stats.markers)
+    ok = ok and not unsettled
     print("RESULT: " + ("OK" if ok else "FAILED"))
     return ok
 
@@ -245,6 +286,13 @@ def serve_and_drive(users: int, seconds: float) -> int:
         # Pages read the mirror: fill it once from the sandbox (the worker's job in production),
         # or the list would show no contract and no PM would ever reach the milestone form.
         manage(web_env, "opentrain_sync", "--full", "--verbosity", "0")
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "sync_worker"],
+            cwd=ROOT,
+            env=web_env | {"OT_SYNC_POLL_SECONDS": str(WORKER_POLL_SECONDS)},
+            stdout=subprocess.DEVNULL,
+            stderr=(Path(tmp) / "worker.log").open("w"),
+        )
         controller = FaultController(env, every=max(1.0, seconds / (2 * len(FAULTS))))
         try:
             print(f"dashboard {web.url}, sandbox API {api.url}{API_PREFIX}")
@@ -255,13 +303,16 @@ def serve_and_drive(users: int, seconds: float) -> int:
             # Let requests still hung in the sandbox finish before counting.
             time.sleep(API_TIMEOUT + 1.5)
             found, extra = duplicates(api.url + API_PREFIX, stats.markers)
-            ok = report(stats, elapsed, ready, found, extra, controller.applied)
+            unclear = unclear_but_created(web_env, api.url + API_PREFIX, stats.markers)
+            ok = report(stats, elapsed, ready, found, extra, controller.applied, unclear)
             if not ok:
                 print("--- dashboard log (tail) ---")
                 print("\n".join(web.log.read_text(errors="replace").splitlines()[-40:]))
             return 0 if ok else 1
         finally:
             controller.stop()
+            worker.terminate()
+            worker.wait(timeout=30)
             web.stop()
             api.stop()
 

@@ -58,3 +58,25 @@ def test_count_submissions_counts_the_ledger_rows_for_a_key():
 
     assert _call("count_submissions", str(key)).strip() == "1"
     assert _call("count_submissions", str(uuid.uuid4())).strip() == "0"
+
+
+@pytest.mark.django_db
+def test_unclear_submissions_lists_only_those_whose_outcome_is_not_known():
+    unclear = Submission.objects.create(
+        key=uuid.uuid4(),
+        contract_id="ctr_1",
+        payload={"description": "Simulated milestone load-1"},
+        state=Submission.State.UNKNOWN,
+    )
+    Submission.objects.create(
+        key=uuid.uuid4(),
+        contract_id="ctr_1",
+        payload={"description": "Simulated milestone load-2"},
+        state=Submission.State.CREATED,
+    )
+
+    lines = _call("unclear_submissions").splitlines()
+
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{unclear.key} ctr_1 ")
+    assert lines[0].endswith("Simulated milestone load-1")
