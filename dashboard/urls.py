@@ -46,6 +46,7 @@ urlpatterns = [
     path("batches/<uuid:batch_id>/funding/", batches.batch_funding, name="batch_funding"),
     path("batches/<uuid:batch_id>/confirm/", batches.batch_confirm, name="batch_confirm"),
     path("batches/<uuid:batch_id>/retry/", batches.batch_retry, name="batch_retry"),
+    path("batches/<uuid:batch_id>/send-held/", batches.batch_send_held, name="batch_send_held"),
     path(
         "batches/<uuid:batch_id>/rows/<int:row_id>/drop/",
         batches.batch_row_drop,

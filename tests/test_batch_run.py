@@ -54,11 +54,19 @@ def test_fifty_rows_with_three_invalid_and_a_503_every_seventh_write_create_47(s
     assert batch_milestones() == 41
     html = pm.get(f"/batches/{batch.pk}/").content.decode()
     assert "<strong>41</strong> created · <strong>6</strong> failed" in html
-    assert "The outcome is unknown" in html
+    assert "Not known yet whether the milestone was created" in html
     assert "Retry the failed rows" in html
 
     transport.use_client(None)
     pm.post(f"/batches/{batch.pk}/retry/")
+    send_batch.call(batch_id=str(batch.pk))
+
+    # Their outcome was not known: re-read and not found, they are held until the PM confirms.
+    assert batch_milestones() == 41
+    held = pm.get(f"/batches/{batch.pk}/").content.decode()
+    assert "<strong>6</strong> held" in held
+    assert "This milestone was already sent, and its outcome is not known yet" in held
+    pm.post(f"/batches/{batch.pk}/send-held/")
     send_batch.call(batch_id=str(batch.pk))
 
     assert batch_milestones() == 47
@@ -164,3 +172,22 @@ def test_one_sync_queued_after_the_run_brings_its_milestones_into_the_mirror(san
     sync_account.call(fingerprint=batch.account_fingerprint)  # the worker's next task
 
     assert "Week batch 1" in pm.get(f"/contracts/{HOURLY}/").content.decode()
+
+
+def test_a_batch_row_repeating_a_milestone_created_minutes_ago_is_held_until_confirmed(sandbox, pm):
+    first = upload(pm, [valid_row(1)])
+    confirm_and_run(pm, first)
+    again = upload(pm, [valid_row(1)])
+
+    confirm_and_run(pm, again)
+
+    assert batch_milestones() == 1
+    html = pm.get(f"/batches/{again.pk}/").content.decode()
+    assert "Held, not sent" in html
+    assert "You already created this milestone" in html
+    assert "Send the held rows anyway" in html
+
+    pm.post(f"/batches/{again.pk}/send-held/")
+    send_batch.call(batch_id=str(again.pk))
+
+    assert batch_milestones() == 2

@@ -86,6 +86,10 @@ class BatchRow(models.Model):
     dropped = models.BooleanField(default=False)
     # The key of the row's current submission: a new one only after an attempt definitely failed.
     key = models.UUIDField(default=uuid.uuid4, unique=True)
+    # Not sent: an earlier attempt at the same milestone is unclear or was created minutes ago
+    # (`submissions.submit` held it). Sent after all once the PM confirms (`send_anyway`).
+    held_by = models.UUIDField(null=True, blank=True, help_text="The attempt it was held for.")
+    repeat_of = models.UUIDField(null=True, blank=True, help_text="The attempt the PM confirmed.")
     earlier_keys = models.JSONField(default=list, blank=True)
     # Why asking OpenTrain to fund this row's milestone failed, in words ({} when it did not).
     funding_problem = models.JSONField(default=dict, blank=True)
@@ -110,6 +114,16 @@ class BatchRow(models.Model):
         self.earlier_keys = [*self.earlier_keys, str(self.key)]
         self.key = uuid.uuid4()
         self.save(update_fields=["key", "earlier_keys"])
+
+    def hold(self, key) -> None:
+        """Not sent: the same milestone's earlier attempt (`key`) comes first."""
+        self.held_by = key
+        self.save(update_fields=["held_by"])
+
+    def send_anyway(self) -> None:
+        """The PM saw the earlier attempt and wants this one too: the next run sends it."""
+        self.repeat_of, self.held_by = self.held_by, None
+        self.save(update_fields=["repeat_of", "held_by"])
 
     def take_over(self, key) -> None:
         """An earlier attempt (`key`) turned out to own this row's outcome: show that one.

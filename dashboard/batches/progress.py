@@ -19,16 +19,17 @@ class RowView:
     row: BatchRow
     submission: Submission | None
     problem: Problem | None
+    hold: submissions.Hold | None = None  # held: the earlier attempt at the same milestone
 
     @property
     def status(self) -> str:
-        """dropped, invalid, waiting, sending, created, failed or unknown."""
+        """dropped, invalid, waiting, held, sending, created, failed or unknown."""
         if self.row.dropped:
             return "dropped"
         if not self.row.valid:
             return "invalid"
         if self.submission is None:
-            return "waiting"
+            return "held" if self.row.held_by else "waiting"
         return "sending" if self.submission.state == State.PENDING else self.submission.state
 
 
@@ -52,8 +53,12 @@ class Progress:
         return self.count("waiting", "sending")
 
     @property
+    def held(self) -> list[RowView]:
+        return [r for r in self.rows if r.status == "held"]
+
+    @property
     def to_send(self) -> int:
-        return self.count("waiting", "sending", "created", "failed", "unknown")
+        return self.count("waiting", "held", "sending", "created", "failed", "unknown")
 
     @property
     def total_cost(self) -> Decimal:
@@ -83,20 +88,32 @@ class Progress:
 
 def progress(batch: Batch) -> Progress:
     rows = list(batch.rows.order_by("position"))
-    ledger = {s.key: s.as_shown() for s in Submission.objects.filter(key__in=[r.key for r in rows])}
+    keys = [r.key for r in rows] + [r.held_by for r in rows if r.held_by]
+    ledger = {s.key: s.as_shown() for s in Submission.objects.filter(key__in=keys)}
     views = []
     for row in rows:
         submission = ledger.get(row.key)
         problem = submissions.problem_for(submission) if submission is not None else None
-        views.append(RowView(row, submission, problem))
+        earlier = ledger.get(row.held_by) if row.held_by else None
+        hold = submissions.hold_for(earlier) if earlier is not None else None
+        views.append(RowView(row, submission, problem, hold))
     return Progress(views)
+
+
+def send_held(batch: Batch) -> int:
+    """The held rows, sent after all: the PM saw the earlier attempts and confirmed. How many."""
+    held = progress(batch).held
+    for view in held:
+        view.row.send_anyway()
+    return len(held)
 
 
 def retry_failed(batch: Batch) -> int:
     """New keys for the rows whose last attempt failed or stayed unclear; how many.
 
-    An unclear row is safe to send again: `submit` re-reads the contract first and adopts the
-    milestone if the earlier attempt created it after all.
+    An unclear row is not sent again blindly: `submit` re-reads the contract first and adopts
+    the milestone if the earlier attempt created it after all, and otherwise holds the row until
+    the PM confirms another (`send_held`).
     """
     retried = 0
     for view in progress(batch).rows:

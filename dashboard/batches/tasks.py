@@ -46,8 +46,8 @@ def send_batch(batch_id: str) -> str:
     sent = 0
     created = 0
     for row in rows:
-        if row.key in sent_before:
-            continue  # sent by an earlier run: its key owns the outcome
+        if row.key in sent_before or row.held_by:
+            continue  # sent by an earlier run (its key owns the outcome), or held for the PM
         contract = contracts.get(row.contract_id)
         if contract is None:
             continue
@@ -72,10 +72,14 @@ def _send_row(row: BatchRow, batch: Batch, token: str, contract: opentrain.Contr
                 token=token,
                 contract=contract,
                 fields=_fields(row),
+                repeat_of=str(row.repeat_of or ""),
             )
         except OpenTrainError as error:
             # An earlier unclear attempt could not be checked: nothing was sent; leave it waiting.
             logger.warning("batch %s row %s not sent: %s", batch.pk, row.position, error)
+            return False
+        if outcome.held:
+            row.hold(outcome.submission.key)  # the batch page shows that attempt first
             return False
         if outcome.submission.key != row.key:
             row.take_over(outcome.submission.key)

@@ -10,7 +10,7 @@ from dashboard import exports, services
 from dashboard.batches import prefill, preview
 from dashboard.batches.funding import fund_batch, funding
 from dashboard.batches.models import Batch, BatchRow
-from dashboard.batches.progress import progress, retry_failed
+from dashboard.batches.progress import progress, retry_failed, send_held
 from dashboard.batches.tasks import send_batch
 from dashboard.mirror.reading import account_for_request
 from dashboard.roles import can_edit, editor_required
@@ -146,6 +146,18 @@ def batch_retry(request, batch_id):
         retried = retry_failed(batch)
         send_batch.enqueue(batch_id=str(batch.pk))
         messages.info(request, f"Sending again: {retried} failed row{'s' if retried != 1 else ''}.")
+    return redirect("batch_detail", batch_id=batch.pk)
+
+
+@require_POST
+@editor_required
+def batch_send_held(request, batch_id):
+    """The PM saw the earlier attempts at the held rows' milestones and wants these sent too."""
+    batch = _batch(request, batch_id)
+    if batch.confirmed:
+        sent = send_held(batch)
+        send_batch.enqueue(batch_id=str(batch.pk))
+        messages.info(request, f"Sending {sent} held row{'s' if sent != 1 else ''} after all.")
     return redirect("batch_detail", batch_id=batch.pk)
 
 
