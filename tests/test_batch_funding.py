@@ -136,3 +136,21 @@ def test_funding_asked_for_the_batch_is_in_activity_and_its_csv_as_single_reques
     assert {r["approval_id"] for r in funded} == approvals
     assert {r["contract_id"] for r in funded} == {HOURLY, LABELS}
     assert {r["state"] for r in funded} == {"requested"}
+
+
+def test_a_batch_funding_refused_for_billing_blocks_funding_and_one_that_goes_through_lifts_it(
+    sandbox, pm
+):
+    use_account(pm, "nobilling")
+    row = {"contract_id": "ctr_nobilling_fixed_300", "description": "x", "amount_usd": "5"}
+    batch = upload(pm, [row])
+    confirm(pm, batch)
+    send_batch.call(batch_id=str(batch.pk))
+    fund_all(pm, batch)
+    assert "Add a payment method" in pm.get("/").content.decode()
+
+    pm.post("/sandbox/billing/org_sbx_nobilling/")  # the person adds a card in OpenTrain
+    pm.post(f"/batches/{batch.pk}/funding/", {"again": "1"})
+    fund_batch.call(batch_id=str(batch.pk))
+
+    assert "Add a payment method" not in pm.get("/").content.decode()

@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 from django.tasks import task
 
-from dashboard import approvals, links, opentrain
+from dashboard import access, approvals, links, opentrain
 from dashboard.batches import tasks as sending
 from dashboard.batches.models import Batch, BatchRow
 from dashboard.mirror import tasks as mirror_tasks
+from dashboard.mirror.models import Account
 from dashboard.models import Approval, HandoffAttempt, Submission
 from dashboard.opentrain import OpenTrainError
 from dashboard.opentrain.problems import Problem, explain
@@ -136,18 +137,21 @@ def fund_batch(batch_id: str) -> str:
     batch, known = sending.batch_and_account(batch_id)
     if known is None:
         return "unknown account"
+    # What a refusal teaches (no payment method) and what a request that goes through solves
+    # is stored on the mirror's account, as the single funding request does.
+    account = Account.objects.filter(fingerprint=batch.account_fingerprint).first()
     asked = 0
     for line in funding(batch).lines:
         if line.asked:
             continue
-        if _ask(batch, line, known.token):
+        if _ask(batch, line, known.token, account):
             asked += 1
     if asked:
         mirror_tasks.request_sync(batch.account_fingerprint)  # as after sending the batch
     return f"{asked} funding approval(s) asked for"
 
 
-def _ask(batch: Batch, line: Line, token: str) -> bool:
+def _ask(batch: Batch, line: Line, token: str, account: Account | None) -> bool:
     """One milestone, waiting out rate limits; True when OpenTrain answered with an approval.
     Logged as a funding request, as a single one is, so Activity and its export list it."""
     attempt = HandoffAttempt(
@@ -168,9 +172,11 @@ def _ask(batch: Batch, line: Line, token: str) -> bool:
                 sending.wait_out(error)
                 continue
             logger.warning("batch %s row %s not funded: %s", batch.pk, line.row.position, error)
+            access.learn(account, error)
             attempt.fail(error)
             line.row.funding_failed(explain(error))
             return False
+        access.succeeded(account, access.FUND)
         if handoff.approval is None or not handoff.approval.id:
             attempt.succeed()
             line.row.funding_failed(NO_APPROVAL)
