@@ -42,9 +42,7 @@ def test_a_late_write_is_not_known_yet_when_the_form_comes_back(sandbox, pm, set
     assert Submission.objects.get().state == Submission.State.UNKNOWN
 
 
-def test_the_updates_feed_settles_a_late_write_as_created_with_its_milestone(
-    sandbox, pm, settings
-):
+def test_the_updates_feed_settles_a_late_write_as_created_with_its_milestone(sandbox, pm, settings):
     send_late(pm, settings)
 
     sync_account(full=False)
@@ -55,9 +53,7 @@ def test_the_updates_feed_settles_a_late_write_as_created_with_its_milestone(
     assert len(milestones(FIXED)) == 2
 
 
-def test_activity_and_the_submission_page_show_the_settled_write_as_created(
-    sandbox, pm, settings
-):
+def test_activity_and_the_submission_page_show_the_settled_write_as_created(sandbox, pm, settings):
     send_late(pm, settings)
     sync_account(full=False)
     submission = Submission.objects.get()
