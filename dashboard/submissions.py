@@ -220,6 +220,13 @@ def settle(contracts: list[opentrain.Contract]) -> list[Submission]:
     return settled
 
 
+def watching() -> bool:
+    """Whether a write's outcome is not known yet (and not yet a day old): the worker then
+    reads the feed more often (`mirror.tasks.poll_seconds`)."""
+    since = timezone.now() - UNCLEAR_FOR_LONG
+    return Submission.objects.filter(state=State.UNKNOWN, created_at__gte=since).exists()
+
+
 def unclear_for_long():
     """The submissions unclear for more than UNCLEAR_FOR_LONG, oldest first."""
     since = timezone.now() - UNCLEAR_FOR_LONG

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import OperationalError
 from django.utils import timezone
 
+from dashboard.mirror import tasks
 from dashboard.models import Submission
 from tests.milestone_helpers import FIXED, FIXED_FORM, milestones, send, set_fault
 from tests.mirror_helpers import sync_account
@@ -156,3 +157,18 @@ def test_activity_is_a_live_region_that_redraws_when_the_mirror_changes(sandbox,
 
     assert 'id="activity" hx-get="/activity/" hx-trigger="mirror-changed from:body"' in html
     assert 'hx-get="/sync/version/?v=' in html
+
+
+def test_the_worker_reads_the_feed_every_few_seconds_while_a_write_is_not_known(
+    sandbox, pm, settings
+):
+    settings.OT_SYNC_POLL_SECONDS = 30
+    assert tasks.poll_seconds() == 30
+
+    set_fault("POST:500")
+    send(pm, FIXED, FIXED_FORM)
+    set_fault("")
+
+    assert tasks.poll_seconds() == tasks.UNCLEAR_POLL_SECONDS
+    sync_account(full=False)  # the feed shows nothing of it: it stays not known
+    assert tasks.poll_seconds() == tasks.UNCLEAR_POLL_SECONDS

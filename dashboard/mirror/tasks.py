@@ -7,15 +7,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from dashboard import submissions
 from dashboard.mirror import accounts, sync
 from dashboard.mirror.models import Delivery
 
 # A redelivery older than this is not expected, and the sync has long applied what it said.
 KEEP_DELIVERIES = timedelta(days=30)
+# While a milestone write's outcome is not known, the ticker reads the feed this often, so that a
+# write OpenTrain carried out after the dashboard gave up settles within seconds of the feed
+# showing it, even where no webhook arrives.
+UNCLEAR_POLL_SECONDS = 5.0
 
 
 @task()
@@ -68,6 +74,13 @@ def prune_deliveries() -> int:
     cutoff = timezone.now() - KEEP_DELIVERIES
     deleted, _ = Delivery.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+def poll_seconds() -> float:
+    """How long the worker's ticker waits before the next upkeep."""
+    if submissions.watching():
+        return min(settings.OT_SYNC_POLL_SECONDS, UNCLEAR_POLL_SECONDS)
+    return settings.OT_SYNC_POLL_SECONDS
 
 
 def request_upkeep() -> int:

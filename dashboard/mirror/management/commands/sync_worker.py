@@ -71,10 +71,12 @@ class Command(BaseCommand):
         if register_url:
             self._register(stop, register_url)
         while not stop.is_set():
+            wait = settings.OT_SYNC_POLL_SECONDS
             try:
                 tasks.request_upkeep()
+                wait = tasks.poll_seconds()  # sooner while a write's outcome is not known
             except Exception:  # a database blip must not end the backstop
                 logger.exception("could not queue the periodic sync and pruning")
             finally:
                 close_old_connections()
-            stop.wait(settings.OT_SYNC_POLL_SECONDS)
+            stop.wait(wait)
