@@ -171,3 +171,36 @@ def test_a_batch_whose_worker_is_killed_mid_run_finishes_without_duplicates(stac
     assert all(count == 1 for _, count in created), created
     assert len(created) in (len(rows) - 1, len(rows))
     query(database, "UPDATE sandbox_account SET fault = '' WHERE key = 'owner'")
+
+
+def test_a_milestone_opentrain_creates_after_the_form_gave_up_settles_within_ten_seconds(stack):
+    server, database, start_worker, workers = stack
+    if not any(worker.poll() is None for worker in workers):
+        start_worker()
+    # A worker another test killed may still hold an account's lease (it lapses after 2 min).
+    query(database, "UPDATE mirror_account SET lease_until = NULL, lease_owner = ''")
+    pm = sign_in(server.url, EDITOR, PASSWORD, timeout=60)
+    form = f"/contracts/{LABELS}/milestones/new/"
+    typed = form_inputs(pm.get(form).text) | {"description": "Carried out late", "volume": "3"}
+    # The dashboard gives up after 10 s (OT_API_TIMEOUT); OpenTrain creates it 2 s later.
+    query(database, "UPDATE sandbox_account SET fault = 'POST:late=12' WHERE key = 'owner'")
+    try:
+        answer = pm.post(form, data=typed)
+    finally:
+        query(database, "UPDATE sandbox_account SET fault = '' WHERE key = 'owner'")
+    assert "Not known yet whether the milestone was created" in answer.text
+
+    def landed():
+        return query(
+            database, "SELECT 1 FROM sandbox_milestone WHERE description = ?", typed["description"]
+        )
+
+    def settled():
+        return query(
+            database,
+            "SELECT milestone_id FROM dashboard_submission WHERE state = 'created' AND key = ?",
+            typed["submission_key"].replace("-", ""),
+        )
+
+    assert wait_for(landed, seconds=15)
+    assert wait_for(settled, seconds=10)
