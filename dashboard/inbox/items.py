@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cached_property
 from urllib.parse import urlencode
@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.urls import NoReverseMatch, reverse
 
 from dashboard.models import Approval
+from dashboard.words import ago, until
 
 URGENT_EXPIRY = timedelta(hours=4)  # "expires in 3 h" and sooner
 PACE_WINDOW = timedelta(days=7)
@@ -37,6 +38,17 @@ class Item:
     @cached_property
     def contract_url(self) -> str:
         return url("contract_detail", self.contract_id) if self.contract_id else ""
+
+    @property
+    def shown(self) -> tuple:
+        """Everything the item shows, its times' words as of now included ("3 min ago",
+        "expires in 2 h"): the key of its rendered HTML in the fragment cache, so a changed item,
+        or a minute that changes its words, is a new key and nothing is ever stale."""
+        values = tuple(getattr(self, name) for name in SHOWN)
+        return (*values, ago(self.since), until(self.expires_at))
+
+
+SHOWN = tuple(item_field.name for item_field in fields(Item))
 
 
 @dataclass
