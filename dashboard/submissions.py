@@ -98,6 +98,10 @@ def submit(
         if earlier is not None:
             return Outcome(earlier, replayed=True)
     held = same_milestone(contract.id, payload)
+    if held is not None and str(held.key) == str(key):
+        # This very form, inserted by another request a moment ago (a double click on two
+        # servers): that request owns the call.
+        return Outcome(_wait_for(held), replayed=True)
     if held is not None and str(held.key) != str(repeat_of):
         return Outcome(held, held=True)
 
