@@ -141,3 +141,19 @@ def test_no_payment_method_keeps_the_milestone_and_says_how_to_add_one(sandbox, 
     assert "Add a payment method first" in page
     assert "/sandbox/billing/" in page
     assert milestones(contract_id)[-1].description == "Ten more hours"
+
+
+def test_create_and_request_funding_of_a_milestone_created_minutes_ago_is_held_unfunded(
+    sandbox, pm, upstream_calls
+):
+    create_and_fund(pm, HOURLY)
+    upstream_calls.clear()
+
+    again = create_and_fund(pm, HOURLY)
+
+    html = again.content.decode()
+    assert again.status_code == 200
+    assert "You already created this milestone" in html
+    assert [call for call in upstream_calls if call[0] == "POST"] == []
+    assert Submission.objects.count() == 1
+    assert SandboxApproval.objects.count() == 1
