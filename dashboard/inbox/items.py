@@ -45,7 +45,7 @@ class Item:
         "expires in 2 h"): the key of its rendered HTML in the fragment cache, so a changed item,
         or a minute that changes its words, is a new key and nothing is ever stale."""
         values = tuple(getattr(self, name) for name in SHOWN)
-        return (*values, ago(self.since), until(self.expires_at))
+        return (*values, self.contract_url, ago(self.since), until(self.expires_at))
 
 
 SHOWN = tuple(item_field.name for item_field in fields(Item))
