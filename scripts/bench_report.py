@@ -177,8 +177,9 @@ the benchmark's own that it drops afterwards):
   with a problem: depleted or low budgets, overdue or long-unfunded milestones, work to review,
   nothing funded, over-committed), written with `store.save_contracts` in chunks of 200; one
   contract in 500 also has a funding invoice pending and one in 500 an approval waiting. The
-  inbox (`/`) has a 40 ms target, the contract page 20 ms, the rest 25 ms; the inbox is read
-  afresh on every view (nothing kept between views);
+  inbox (`/`) has a 40 ms target, the contract page 20 ms, the rest 25 ms; the inbox's items are
+  read afresh on every view, and only the HTML of an unchanged item (or list row) is kept, in the
+  process's fragment cache, as in production;
   every page's navigation shows its open count. The planner's statistics are gathered after the
   fill (`ANALYZE`), as a live database has them. *Server median*: time from sending the request to
   reading the full response, measured by the client over loopback on the same machine, signed
