@@ -104,12 +104,18 @@ def test_a_rate_limited_request_waits_and_asks_once(sandbox, pm):
     assert fundings().count() == 2
 
 
-def test_a_refused_funding_is_explained_in_words_and_can_be_asked_again(sandbox, pm):
+def created_without_a_payment_method(pm):
+    """A one-row batch created on the demo account that has no payment method on file."""
     use_account(pm, "nobilling")
     row = {"contract_id": "ctr_nobilling_fixed_300", "description": "x", "amount_usd": "5"}
     batch = upload(pm, [row])
     confirm(pm, batch)
     send_batch.call(batch_id=str(batch.pk))
+    return batch
+
+
+def test_a_refused_funding_is_explained_in_words_and_can_be_asked_again(sandbox, pm):
+    batch = created_without_a_payment_method(pm)
 
     fund_all(pm, batch)
 
@@ -141,11 +147,7 @@ def test_funding_asked_for_the_batch_is_in_activity_and_its_csv_as_single_reques
 def test_a_batch_funding_refused_for_billing_blocks_funding_and_one_that_goes_through_lifts_it(
     sandbox, pm
 ):
-    use_account(pm, "nobilling")
-    row = {"contract_id": "ctr_nobilling_fixed_300", "description": "x", "amount_usd": "5"}
-    batch = upload(pm, [row])
-    confirm(pm, batch)
-    send_batch.call(batch_id=str(batch.pk))
+    batch = created_without_a_payment_method(pm)
     fund_all(pm, batch)
     assert "Add a payment method" in pm.get("/").content.decode()
 
