@@ -360,7 +360,8 @@ def hold_for(earlier: Submission) -> Hold:
         worth = volume_words(earlier.payment_type, Decimal(str(payload["volume"])))
     else:
         worth = ""
-    ago_words = f"{ago(earlier.created_at)} ago"
+    recent = timezone.now() - earlier.created_at < timedelta(minutes=1)
+    ago_words = "a moment ago" if recent else f"{ago(earlier.created_at)} ago"
     for_worth = f" for {worth}" if worth else ""
     if earlier.state == State.CREATED:
         title = "You already created this milestone"
