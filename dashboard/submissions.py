@@ -41,6 +41,9 @@ POLL_INTERVAL = 0.2
 # OpenTrain's clock and ours may disagree a little when matching a milestone's createdAt.
 CLOCK_SKEW = timedelta(minutes=2)
 UNKNOWN_LOOKBACK = timedelta(days=1)
+# How long an unclear attempt holds the same milestone (and is re-checked before one is sent):
+# long past the day after which a full reconciliation settles it either way.
+UNCLEAR_HOLDS = timedelta(days=7)
 # The same milestone sent again this soon after it was created is held until the PM confirms it.
 REPEAT_WINDOW = timedelta(minutes=10)
 # An attempt unclear for this long goes to "Needs you"; the next full reconciliation after it
@@ -142,7 +145,7 @@ def same_milestone(contract_id: str, payload: dict) -> Submission | None:
     that is unclear or being sent, or that created it in the last REPEAT_WINDOW."""
     now = timezone.now()
     earlier = Submission.objects.filter(contract_id=contract_id).filter(
-        Q(state__in=(State.UNKNOWN, State.PENDING), created_at__gte=now - UNKNOWN_LOOKBACK * 7)
+        Q(state__in=(State.UNKNOWN, State.PENDING), created_at__gte=now - UNCLEAR_HOLDS)
         | Q(state=State.CREATED, completed_at__gte=now - REPEAT_WINDOW)
     )
     return next((s for s in earlier.order_by("-created_at", "-id") if s.payload == payload), None)
@@ -190,7 +193,7 @@ def _reconcile(submission: Submission, token: str) -> None:
 
 def _settle_unknown(token: str, contract_id: str, payload: dict) -> Submission | None:
     """Before sending a milestone again, check whether an earlier unclear attempt created it."""
-    since = timezone.now() - UNKNOWN_LOOKBACK * 7
+    since = timezone.now() - UNCLEAR_HOLDS
     unknown = [
         s
         for s in Submission.objects.filter(
@@ -351,15 +354,20 @@ class Hold:
     worth: str  # "$300.00", "40 hours", or ""
 
 
-def hold_for(earlier: Submission) -> Hold:
-    payload = earlier.payload
+def named(submission: Submission) -> tuple[str, str]:
+    """The milestone a submission sent, in words: its name (or its description's start), and
+    what it is worth ("$300.00", "40 hours", or "")."""
+    payload = submission.payload
     label = str(payload.get("name") or payload.get("description") or "this milestone")[:80]
     if payload.get("amountUsd") is not None:
-        worth = money(payload["amountUsd"])
-    elif payload.get("volume") is not None:
-        worth = volume_words(earlier.payment_type, Decimal(str(payload["volume"])))
-    else:
-        worth = ""
+        return label, money(payload["amountUsd"])
+    if payload.get("volume") is not None:
+        return label, volume_words(submission.payment_type, Decimal(str(payload["volume"])))
+    return label, ""
+
+
+def hold_for(earlier: Submission) -> Hold:
+    label, worth = named(earlier)
     recent = timezone.now() - earlier.created_at < timedelta(minutes=1)
     ago_words = "a moment ago" if recent else f"{ago(earlier.created_at)} ago"
     for_worth = f" for {worth}" if worth else ""

@@ -189,15 +189,15 @@ def _unclear_items(account: Account) -> list[Item]:
     rows = submissions.unclear_for_long().filter(Exists(on_account))
     items = []
     for submission in rows:
-        hold = submissions.hold_for(submission)
+        label, worth = submissions.named(submission)
         items.append(
             Item(
                 key=f"unclear:{submission.key}",
                 kind="unclear",
-                what=f"Whether milestone “{hold.label}” was created is still not known",
+                what=f"Whether milestone “{label}” was created is still not known",
                 contract_id=submission.contract_id,
                 contract_title=submission.contract_title,
-                stake=hold.worth,
+                stake=worth,
                 since=submission.created_at,
                 since_label="sent",
                 action_label="Compare with the contract's milestones",
