@@ -94,6 +94,43 @@ for _name in ("OT_SYNC_POLL_SECONDS", "OT_SYNC_FULL_SECONDS"):
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"Environment variable {_name} must be a positive number.")
 
+# --- Notifications: urgent e-mails, the daily digest, team chat channels ----------------------
+# The dashboard's own address, for the links in e-mails and chat messages (`check --deploy` warns
+# when it is missing in production).
+SITE_URL = _read("SITE_URL", env.str, default="").rstrip("/")
+if SITE_URL and urlsplit(SITE_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured(
+        f"Environment variable SITE_URL must be an http(s) URL, got {SITE_URL!r}."
+    )
+SITE_URL = SITE_URL or f"http://127.0.0.1:{PORT}"
+DEFAULT_FROM_EMAIL = _read(
+    "DEFAULT_FROM_EMAIL", env.str, default="OpenTrain dashboard <dashboard@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# django-environ's e-mail URL: smtp://user:pass@host:587, smtp+tls://..., consolemail://. With
+# none, the sandbox keeps every e-mail in its outbox (/sandbox/outbox/); in production no e-mail
+# is sent at all (chat channels still are).
+EMAIL_URL = _read("EMAIL_URL", env.str, default="")
+if EMAIL_URL:
+    _mail = _read("EMAIL_URL", env.email_url)
+    _options = {}
+    if _mail["EMAIL_BACKEND"].endswith(".smtp.EmailBackend"):
+        _options = {
+            "host": _mail["EMAIL_HOST"],
+            "port": _mail["EMAIL_PORT"],
+            "username": _mail["EMAIL_HOST_USER"] or "",
+            "password": _mail["EMAIL_HOST_PASSWORD"] or "",
+            "use_tls": bool(_mail.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(_mail.get("EMAIL_USE_SSL")),
+            "timeout": 10,
+        }
+    MAILERS = {"default": {"BACKEND": _mail["EMAIL_BACKEND"], "OPTIONS": _options}}
+elif OT_SANDBOX:
+    MAILERS = {"default": {"BACKEND": "sandbox.outbox.OutboxBackend"}}
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
+NOTIFY_BY_EMAIL = bool(EMAIL_URL) or OT_SANDBOX
+
 # --- Django ----------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -110,6 +147,7 @@ INSTALLED_APPS = [
     "dashboard",
     "dashboard.mirror",
     "dashboard.batches",
+    "dashboard.notify",
 ]
 if OT_SANDBOX:
     # The stand-in for OpenTrain: its tables and URLs exist only in sandbox mode.

@@ -8,6 +8,7 @@ from dashboard.views import (
     activity,
     approvals,
     batches,
+    channels,
     contract,
     contracts,
     exports,
@@ -15,8 +16,10 @@ from dashboard.views import (
     handoffs,
     inbox,
     milestones,
+    notifications,
     ops,
     setup,
+    unsubscribe,
 )
 
 urlpatterns = [
@@ -72,6 +75,17 @@ urlpatterns = [
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="approval_detail"),
     path("approvals/<str:approval_id>/row/", approvals.approval_row, name="approval_row"),
     # Sync: how fresh the mirror is, and OpenTrain's webhooks (signed, no sign-in)
+    path(
+        "settings/notifications/",
+        notifications.notification_settings,
+        name="notification_settings",
+    ),
+    path("settings/channels/", channels.channel_list, name="channel_list"),
+    path("settings/channels/<int:channel_id>/test/", channels.channel_test, name="channel_test"),
+    path(
+        "settings/channels/<int:channel_id>/remove/", channels.channel_remove, name="channel_remove"
+    ),
+    path("notifications/unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("sync/version/", freshness.mirror_version, name="mirror_version"),
     path("sync/now/", freshness.sync_now, name="sync_now"),
     path("webhooks/opentrain/", mirror_views.receive, name="opentrain_webhook"),

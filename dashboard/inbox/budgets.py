@@ -18,8 +18,8 @@ BUDGET_KINDS = {"depleted": "DEPLETED", "low": "LOW"}
 def budget_items(rows: list, now) -> dict[int, Item]:
     """Depleted and low budgets' items (`InboxItem` rows, each with its contract), by row ID, with
     forecasts from one read of their budget history."""
-    histories = _histories([row.contract for row in rows])
-    return {row.pk: _item(row, now, histories.get(row.contract.pk, [])) for row in rows}
+    found = histories([row.contract for row in rows])
+    return {row.pk: _item(row, now, found.get(row.contract.pk, [])) for row in rows}
 
 
 def _item(row, now, history: list[BudgetSnapshot]) -> Item:
@@ -45,13 +45,13 @@ def _item(row, now, history: list[BudgetSnapshot]) -> Item:
     return item
 
 
-def _histories(rows: list[Contract]) -> dict[int, list[BudgetSnapshot]]:
+def histories(rows: list[Contract]) -> dict[int, list[BudgetSnapshot]]:
     """The budget history of these contracts, oldest first, in one query."""
-    histories: dict[int, list[BudgetSnapshot]] = {}
+    found: dict[int, list[BudgetSnapshot]] = {}
     snapshots = BudgetSnapshot.objects.filter(contract__in=[row.pk for row in rows])
     for snapshot in snapshots.order_by("contract", "observed_at", "id"):
-        histories.setdefault(snapshot.contract_id, []).append(snapshot)
-    return histories
+        found.setdefault(snapshot.contract_id, []).append(snapshot)
+    return found
 
 
 def _state_since(row: Contract, history: list[BudgetSnapshot]) -> datetime | None:
@@ -67,21 +67,28 @@ def _state_since(row: Contract, history: list[BudgetSnapshot]) -> datetime | Non
 
 def _forecast(row: Contract, now, history: list[BudgetSnapshot]) -> str:
     """ "Runs out in about N days at the last 7 days' pace", or "" when there is no pace."""
+    left = days_left(row, now, history)
+    if left is None:
+        return ""
+    if left < 1:
+        return "Runs out within a day at the last 7 days' pace."
+    n = math.ceil(left)
+    return f"Runs out in about {n} day{'s' if n != 1 else ''} at the last 7 days' pace."
+
+
+def days_left(row: Contract, now, history: list[BudgetSnapshot]) -> Decimal | None:
+    """How many days the remaining volume lasts at the last 7 days' pace (None: no pace)."""
     history = [s for s in history if s.consumed_volume is not None]
     if not history or row.remaining_volume is None:
-        return ""
+        return None
     latest = history[-1]
     start = now - PACE_WINDOW
     baseline = next((s for s in reversed(history) if s.observed_at <= start), history[0])
     used = latest.consumed_volume - baseline.consumed_volume
     days = Decimal((now - max(start, baseline.observed_at)).total_seconds()) / 86400
     if used <= 0 or days <= 0:
-        return ""
-    left = row.remaining_volume / (used / days)
-    if left < 1:
-        return "Runs out within a day at the last 7 days' pace."
-    n = math.ceil(left)
-    return f"Runs out in about {n} day{'s' if n != 1 else ''} at the last 7 days' pace."
+        return None
+    return row.remaining_volume / (used / days)
 
 
 def _next_batch(row: Contract, volume, amount) -> tuple[str, str, str]:

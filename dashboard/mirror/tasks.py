@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from dashboard import submissions
-from dashboard.mirror import accounts, sync
+from dashboard.mirror import accounts, signals, sync
 from dashboard.mirror.models import Delivery
 
 # A redelivery older than this is not expected, and the sync has long applied what it said.
@@ -32,6 +32,8 @@ def sync_account(fingerprint: str) -> str:
         return "unknown account"
     account = sync.account_for(fingerprint, known.label)
     ran = sync.sync_account(account, known.token)
+    if ran:
+        signals.account_synced.send(sender=account)
     return "synced" if ran else "another worker is on it"
 
 
@@ -88,4 +90,6 @@ def request_upkeep() -> int:
     backstop for missed webhooks) and, unless one is waiting, the pruning of old deliveries."""
     if not _waiting(prune_deliveries):
         prune_deliveries.enqueue()
-    return request_sync_all()
+    queued = request_sync_all()
+    signals.worker_ticked.send(sender=None)
+    return queued
