@@ -82,7 +82,8 @@ def _send(notice: Notice, now: datetime) -> str:
 
 
 def _failed(notice: Notice, words: str, now: datetime, *, final: bool) -> str:
-    notice.mark_failed(words, now, final=final)
+    # A channel's test is tried once: the person who asked for it is waiting for the answer.
+    notice.mark_failed(words, now, final=final or notice.kind == Notice.Kind.TEST)
     logger.warning(
         "notification not delivered: %s",
         words,
