@@ -42,7 +42,7 @@ def use_everything(contract_id: str) -> None:
 
 
 class ChatReceiver:
-    """A team chat's incoming webhook on this machine: keeps each JSON payload it is sent."""
+    """A team chat's incoming webhook on this machine: keeps each JSON payload it takes."""
 
     def __init__(self):
         import json
@@ -50,14 +50,18 @@ class ChatReceiver:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         received = self.received = []
+        chat = self
+        self.status = 200  # what it answers: 500 for a chat service in trouble
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
+                body = json.loads(self.rfile.read(length))
+                if chat.status == 200:
+                    received.append(body)
+                self.send_response(chat.status)
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(b"ok" if chat.status == 200 else b"internal_error")
 
             def log_message(self, *args):
                 pass
