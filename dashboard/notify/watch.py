@@ -299,7 +299,7 @@ def queue_digests(now: datetime) -> int:
                 defaults={
                     "kind": Notice.Kind.DIGEST,
                     "address": user.email,
-                    "subject": f"{count} item{'s' if count != 1 else ''} need you",
+                    "subject": "1 item needs you" if count == 1 else f"{count} items need you",
                     "created_at": now,
                     "next_attempt_at": now,
                 },
