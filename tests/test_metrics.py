@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard.mirror.models import Account
 from dashboard.models import Approval
+from dashboard.notify.models import Notice
 from dashboard.opentrain import OpenTrainError, transport
 from sandbox.demo import OWNER_TOKEN
 from sandbox.models import Account as UpstreamAccount
@@ -206,3 +207,15 @@ def test_requests_with_made_up_methods_and_paths_add_no_series(client, db, scrap
     anonymous_junk(50)
 
     assert len(scrape()) == before
+
+
+def test_the_scrape_counts_notifications_by_state(client, db, scrape):
+    for state in ("pending", "sent", "sent", "failed"):
+        Notice.objects.create(kind="test", state=state, subject="Test")
+
+    samples = scrape()
+
+    assert _value(samples, "dashboard_notifications", state="pending") == 1
+    assert _value(samples, "dashboard_notifications", state="sent") == 2
+    assert _value(samples, "dashboard_notifications", state="failed") == 1
+    assert _value(samples, "dashboard_notifications", state="cancelled") == 0

@@ -37,6 +37,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from dashboard.mirror import accounts
 from dashboard.models import Approval
+from dashboard.notify.models import Notice
 from dashboard.opentrain.vocabulary import APPROVAL_STATUSES
 
 logger = logging.getLogger("dashboard.metrics")
@@ -153,3 +154,16 @@ def _database_gauges():
     )
     queue.add_metric([], DBTaskResult.objects.filter(status="READY").count())
     yield queue
+
+    notices = GaugeMetricFamily(
+        "dashboard_notifications",
+        "Notifications (e-mails, chat messages) by state: pending ones wait for the worker or a "
+        "retry; failed ones were given up after the last retry.",
+        labels=["state"],
+    )
+    counts = dict.fromkeys(Notice.State.values, 0)
+    for state, number in Notice.objects.values_list("state").annotate(n=Count("id")):
+        counts[state] = counts.get(state, 0) + number
+    for state, number in counts.items():
+        notices.add_metric([state], number)
+    yield notices
