@@ -3,6 +3,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import approvals
 from dashboard.mirror import reading
+from dashboard.notify.models import Notice
 from dashboard.roles import can_edit
 
 
@@ -30,6 +31,16 @@ def contract_detail(request, contract_id):
             "timeline": timeline,
             "pending_end": pending.get(""),
             "can_edit": can_edit(request.user),
+            "last_notice": _last_notice(contract_id) if contract is not None else None,
         },
         status=404 if problem and problem.kind == "not_found" else 200,
     )
+
+
+def _last_notice(contract_id: str) -> Notice | None:
+    """The latest notification about the contract that went out or failed: one read along the
+    index on (contract_id, -created_at)."""
+    done = Notice.objects.filter(
+        contract_id=contract_id, state__in=[Notice.State.SENT, Notice.State.FAILED]
+    )
+    return done.select_related("channel").order_by("-created_at").first()
