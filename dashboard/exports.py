@@ -15,12 +15,9 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models.functions import Coalesce
-
 from dashboard import filters
 from dashboard.mirror.models import Account, Contract, Milestone
 from dashboard.models import HandoffAttempt, Submission
-from dashboard.notify.models import Notice
 
 CHUNK = 500
 
@@ -51,7 +48,7 @@ MILESTONE_COLUMNS = [
 ACTIVITY_COLUMNS = [
     "key", "created_at", "user", "action", "contract_id", "contract_title", "payment_type",
     "state", "milestone_id", "amount_usd", "volume", "due_date", "approval_id", "retry_of",
-    "error_code", "error_message", "request_id", "recipient", "subject",
+    "error_code", "error_message", "request_id",
 ]  # fmt: skip
 
 
@@ -129,11 +126,9 @@ def milestones(account: Account | None) -> Iterator[dict]:
 
 
 def activity() -> Iterator[dict]:
-    """Every action sent from the dashboard, newest first: milestones, handoff requests and the
-    notifications sent or failed (as the activity page lists them)."""
+    """Every action sent from the dashboard, newest first: milestones and handoff requests."""
     newest_first = {"key": lambda row: row["created_at"], "reverse": True}
-    rows = _milestone_activity(), _handoff_activity(), _notice_activity()
-    yield from heapq.merge(*rows, **newest_first)
+    yield from heapq.merge(_milestone_activity(), _handoff_activity(), **newest_first)
 
 
 def _milestone_activity() -> Iterator[dict]:
@@ -160,8 +155,6 @@ def _milestone_activity() -> Iterator[dict]:
             "error_code": s.error_code,
             "error_message": s.error_message,
             "request_id": s.request_id,
-            "recipient": "",
-            "subject": "",
         }
 
 
@@ -186,44 +179,7 @@ def _handoff_activity() -> Iterator[dict]:
             "error_code": h.error_code,
             "error_message": h.error_message,
             "request_id": h.request_id,
-            "recipient": "",
-            "subject": "",
         }
-
-
-def _notice_activity() -> Iterator[dict]:
-    rows = Notice.objects.filter(state__in=[Notice.State.SENT, Notice.State.FAILED])
-    rows = rows.annotate(at=Coalesce("sent_at", "created_at")).select_related("alert", "channel")
-    for n in rows.order_by("-at", "-id").iterator(chunk_size=CHUNK):
-        yield {
-            "key": f"notice-{n.pk}",
-            "created_at": n.at,
-            "user": "",
-            "action": _notice_action(n),
-            "contract_id": n.contract_id,
-            "contract_title": n.alert.contract_title if n.alert else "",
-            "payment_type": "",
-            "state": n.state,
-            "milestone_id": "",
-            "amount_usd": None,
-            "volume": None,
-            "due_date": None,
-            "approval_id": "",
-            "retry_of": "",
-            "error_code": "",
-            "error_message": n.error if n.state == Notice.State.FAILED else "",
-            "request_id": "",
-            "recipient": n.recipient,
-            "subject": n.subject,
-        }
-
-
-def _notice_action(notice: Notice) -> str:
-    if notice.channel_id:
-        return "send_chat_message"
-    if notice.kind == Notice.Kind.DIGEST:
-        return "send_digest"
-    return "send_email"
 
 
 def _exact(number, *, cents: bool = False) -> Decimal | None:

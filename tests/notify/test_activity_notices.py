@@ -1,8 +1,6 @@
-"""What was sent to whom: the notifications in Activity (and its export), and the contract page's
-last notification."""
+"""What was sent to whom: the notifications in Activity, and the contract page's last
+notification."""
 
-import csv
-import io
 import re
 import uuid
 from datetime import timedelta
@@ -134,26 +132,6 @@ def test_notices_sit_among_the_other_entries_by_time(pm, editor):
     html = pm.get("/activity/").content.decode()
 
     assert html.index("Batch twenty") < html.index("In between") < html.index("Batch forty")
-
-
-def test_the_activity_export_lists_the_notices_too(pm):
-    _notice(
-        5,
-        address="ann@example.com",
-        subject=DEPLETED,
-        contract_id=LABELS,
-        state=Notice.State.FAILED,
-        error="The mail server refused it (550).",
-    )
-
-    [row] = csv.DictReader(io.StringIO(b"".join(pm.get("/exports/activity.csv")).decode()))
-
-    assert row["action"] == "send_email"
-    assert row["recipient"] == "ann@example.com"
-    assert row["subject"] == DEPLETED
-    assert row["contract_id"] == LABELS
-    assert row["state"] == "failed"
-    assert row["error_message"] == "The mail server refused it (550)."
 
 
 def test_the_contract_page_shows_the_latest_sent_or_failed_notification(pm):
