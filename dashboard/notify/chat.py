@@ -79,7 +79,7 @@ def send(channel: Channel, body: dict, *, timeout: float | None = None) -> None:
         response = httpx.post(channel.url, json=body, timeout=timeout, follow_redirects=False)
     except httpx.TimeoutException:
         raise Refused(f"The chat service did not answer within {timeout:g} s.") from None
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL, ValueError):
         raise Refused(
             "The webhook URL is not one the dashboard can send to: replace it with the incoming "
             "webhook's URL, starting with https://.",
@@ -107,7 +107,7 @@ def _check(response: httpx.Response) -> None:
     if status == 429:
         raise Refused(f"The chat service asks to slow down ({shown}).")
     if status >= 500:
-        raise Refused(f"The chat service had a problem ({shown}): nothing is wrong on this side.")
+        raise Refused(f"The chat service had a problem ({shown}) and did not take the message.")
     if 300 <= status < 400:
         raise Refused(
             f"The webhook URL sends elsewhere ({shown}): replace it with the incoming webhook's "

@@ -1,9 +1,12 @@
 """/settings/channels/: the team's chat channels. Everyone sees them (URLs masked); editors add,
 test and remove them. A test is sent by the worker, never by this web request."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -13,6 +16,8 @@ from dashboard.notify.models import Channel
 from dashboard.roles import can_edit, editor_required
 
 TEMPLATE = "dashboard/channels.html"
+# A test still waiting after this long says the worker may not be running.
+WORKER_LATE = timedelta(seconds=30)
 
 
 @require_http_methods(["GET", "POST"])
@@ -21,9 +26,9 @@ TEMPLATE = "dashboard/channels.html"
 @vary_on_headers("HX-Request")
 def channel_list(request):
     test = channels.find_test(request.GET.get("test"))
-    if request.htmx and test is not None:
+    if request.htmx and "test" in request.GET:
         # The test's outcome polls itself here until the worker has tried it.
-        return render(request, TEMPLATE + "#test-outcome", {"test": test})
+        return render(request, TEMPLATE + "#test-outcome", _test_context(test))
     form = channels.ChannelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         channel = channels.add(form, request.user)
@@ -33,11 +38,17 @@ def channel_list(request):
     context = {
         "form": form,
         "channels": channels.listed(),
-        "test": test,
+        **_test_context(test),
         "can_edit": can_edit(request.user),
         "receiver_hint": channels.receiver_hint(),
     }
     return render(request, TEMPLATE, context)
+
+
+def _test_context(test) -> dict:
+    late = test is not None and test.state == test.State.PENDING
+    late = late and timezone.now() - test.created_at > WORKER_LATE
+    return {"test": test, "worker_late": late}
 
 
 @require_POST

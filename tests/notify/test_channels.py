@@ -434,6 +434,33 @@ def test_a_refused_test_shows_the_refusal_in_words_and_is_tried_once(pm, receive
     assert "Last delivery failed: The chat service asks to slow down" in page
 
 
+def test_a_test_the_worker_never_picks_up_says_the_worker_may_not_be_running(pm):
+    to = channel("https://hooks.example.com/services/T0/B0/abcd")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    test = Notice.objects.create(
+        kind=Notice.Kind.TEST, channel=to, subject="Test", created_at=an_hour_ago
+    )
+
+    waiting = pm.get(f"{LIST}?test={test.pk}", headers={"HX-Request": "true"}).content.decode()
+
+    assert "Still not sent after 1 h: the dashboard's worker may not be running" in waiting
+    assert 'hx-trigger="every 1s"' in waiting
+
+
+def test_the_test_of_a_removed_channel_stops_polling(pm):
+    to = channel("https://hooks.example.com/services/T0/B0/abcd")
+    pm.post(reverse("channel_test", args=[to.pk]))
+    test = Notice.objects.get(kind=Notice.Kind.TEST)
+    pm.post(reverse("channel_remove", args=[to.pk]))
+
+    gone = pm.get(f"{LIST}?test={test.pk}", headers={"HX-Request": "true"}).content.decode()
+
+    assert (
+        gone.strip()
+        == '<span class="test-outcome">This test is gone: its channel was removed.</span>'
+    )
+
+
 def test_an_editor_removes_a_channel(pm):
     to = channel("https://hooks.example.com/services/T0/B0/abcd")
 
