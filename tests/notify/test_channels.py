@@ -221,7 +221,7 @@ def test_a_webhook_that_is_gone_fails_at_once_and_is_not_tried_again(receiver):
     assert len(receiver.received) == 1
 
 
-def test_a_429_waits_a_minute_like_any_other_retry(receiver):
+def test_a_429_waits_a_minute_like_any_other_retry_and_the_page_says_so(receiver, client, editor):
     notice = urgent_notice(channel(receiver.url("slow_down")))
 
     before = timezone.now()
@@ -231,6 +231,12 @@ def test_a_429_waits_a_minute_like_any_other_retry(receiver):
     assert (notice.state, notice.attempts) == ("pending", 1)
     assert notice.next_attempt_at >= before + RETRY_AFTER[0]
     assert notice.error.startswith("The chat service asks to slow down")
+    client.force_login(editor)
+    page = client.get(LIST).content.decode()
+    assert (
+        "Not delivered yet: The chat service asks to slow down (429 rate_limited). Tried again in"
+        in page
+    )
 
 
 def test_the_url_is_in_no_log_line_and_on_no_page(receiver, caplog, client, editor):
