@@ -102,6 +102,7 @@ if SITE_URL and urlsplit(SITE_URL).scheme not in ("http", "https"):
     raise ImproperlyConfigured(
         f"Environment variable SITE_URL must be an http(s) URL, got {SITE_URL!r}."
     )
+SITE_URL_SET = bool(SITE_URL)  # `check --deploy` warns in production when it is not
 SITE_URL = SITE_URL or f"http://127.0.0.1:{PORT}"
 DEFAULT_FROM_EMAIL = _read(
     "DEFAULT_FROM_EMAIL", env.str, default="OpenTrain dashboard <dashboard@localhost>"

@@ -359,3 +359,41 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.delivery_id} ({self.attempts} attempts)"
+
+
+class OutboxMessage(models.Model):
+    """An e-mail the dashboard sent while in sandbox mode with no EMAIL_URL (outbox.py)."""
+
+    to = models.TextField()  # the addresses, comma-separated
+    from_email = models.CharField(max_length=300)
+    subject = models.TextField()
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    # The headers a reader checks (List-Unsubscribe, ...), as sent.
+    headers = models.JSONField(default=dict, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self):
+        return f"{self.subject} (to {self.to})"
+
+
+class ChatMessage(models.Model):
+    """A team chat message the dashboard posted to the sandbox's Slack-style receiver."""
+
+    slug = models.SlugField(max_length=80)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"#{self.slug} at {self.received_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def text(self) -> str:
+        text = self.payload.get("text") if isinstance(self.payload, dict) else None
+        return text if isinstance(text, str) else ""

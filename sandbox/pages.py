@@ -1,4 +1,5 @@
-"""Stand-ins for the OpenTrain app's human pages: claim an account, confirm an approval, billing.
+"""Stand-ins for the OpenTrain app's human pages: claim an account, confirm an approval, billing;
+and the outbox, where the e-mails and chat messages the dashboard sent in the sandbox are shown.
 
 They sit behind the dashboard's sign-in (the PM is signed in to the same site) and use ordinary
 CSRF-protected forms. Confirming an approval is the only way money "moves" in the sandbox, so
@@ -6,14 +7,18 @@ these pages follow the dashboard's roles: viewers look, editors act.
 """
 
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.csp import CSP
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.roles import editor_required
 
 from . import events
-from .models import Account, Approval, Contract, Milestone, new_id
+from .models import Account, Approval, ChatMessage, Contract, Milestone, OutboxMessage, new_id
 from .serializers import budget_json
 from .usage import STEP, UsageError, log_usage
 
@@ -136,3 +141,56 @@ def usage(request, contract_id):
         "problem": problem,
     }
     return render(request, "sandbox/usage.html", context)
+
+
+# What the outbox lists of each: the newest.
+OUTBOX_SHOWN = 100
+# An e-mail's HTML is the dashboard's own, but shown as mail: no scripts, no requests out, framed
+# only by the outbox's page; a click on a link may open it (the dashboard's page it names).
+EMAIL_CSP = {
+    "sandbox": [
+        "allow-popups",
+        "allow-popups-to-escape-sandbox",
+        "allow-top-navigation-by-user-activation",
+    ],
+    "default-src": [CSP.NONE],
+    "style-src": [CSP.UNSAFE_INLINE],
+    "img-src": ["data:"],
+    "frame-ancestors": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.NONE],
+}
+
+
+@require_GET
+def outbox(request):
+    context = {
+        "emails": OutboxMessage.objects.defer("text", "html")[:OUTBOX_SHOWN],
+        "email_count": OutboxMessage.objects.count(),
+        "chats": ChatMessage.objects.all()[:OUTBOX_SHOWN],
+        "chat_count": ChatMessage.objects.count(),
+        "shown": OUTBOX_SHOWN,
+    }
+    return render(request, "sandbox/outbox.html", context)
+
+
+@require_GET
+def outbox_message(request, message_id):
+    email = get_object_or_404(OutboxMessage, pk=message_id)
+    return render(request, "sandbox/outbox_message.html", {"email": email})
+
+
+@require_GET
+@xframe_options_sameorigin
+@csp_override(EMAIL_CSP)
+def outbox_html(request, message_id):
+    email = get_object_or_404(OutboxMessage, pk=message_id)
+    return HttpResponse(email.html, content_type="text/html; charset=utf-8")
+
+
+@require_POST
+@editor_required
+def outbox_clear(request):
+    OutboxMessage.objects.all().delete()
+    ChatMessage.objects.all().delete()
+    return redirect("sandbox:outbox")

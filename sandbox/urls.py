@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import pages
+from . import outbox, pages
 from .api import endpoints, feed
 
 app_name = "sandbox"
@@ -38,4 +38,10 @@ urlpatterns = [
     path("approvals/<str:approval_id>/", pages.approval, name="approval"),
     path("billing/<str:organization_id>/", pages.billing, name="billing"),
     path("contracts/<str:contract_id>/usage/", pages.usage, name="usage"),
+    path("outbox/", pages.outbox, name="outbox"),
+    path("outbox/clear/", pages.outbox_clear, name="outbox-clear"),
+    path("outbox/<int:message_id>/", pages.outbox_message, name="outbox-message"),
+    path("outbox/<int:message_id>/html", pages.outbox_html, name="outbox-html"),
+    # The team chat receiver: an API endpoint for the dashboard's worker (no sign-in, no CSRF).
+    path("chat/<slug:slug>/", outbox.chat_receiver, name="chat"),
 ]

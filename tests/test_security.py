@@ -146,6 +146,8 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://dashboard.example.com",
     "OT_API_TOKEN": SECRET_TOKEN,
     "STATIC_MANIFEST": "true",
+    "SITE_URL": "https://dashboard.example.com",
+    "EMAIL_URL": "smtp+tls://mailer:mail-pass@mail.example.com:587",
 }
 
 

@@ -1,4 +1,7 @@
-"""Create the local sign-in on first run and print its credentials (make run calls this)."""
+"""Create the local sign-in on first run and print its credentials (make run calls this).
+
+The user gets an e-mail address, so the sandbox's urgent e-mails and daily digest reach the
+outbox (/sandbox/outbox/) from the first run."""
 
 import secrets
 from pathlib import Path
@@ -15,14 +18,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="pm")
+        parser.add_argument(
+            "--email",
+            default="pm@example.com",
+            help="the new user's e-mail address, for the notifications (default pm@example.com)",
+        )
 
-    def handle(self, *args, username, **options):
+    def handle(self, *args, username, email, **options):
         User = get_user_model()
         user = User.objects.filter(username=username).first()
         password = self._saved_password(username)
         if user is None:
             password = secrets.token_urlsafe(12)
-            user = User.objects.create_superuser(username=username, email="", password=password)
+            user = User.objects.create_superuser(username=username, email=email, password=password)
             CREDENTIALS.parent.mkdir(exist_ok=True)
             CREDENTIALS.write_text(f"{username}\n{password}\n")
             CREDENTIALS.chmod(0o600)
