@@ -112,6 +112,25 @@ def test_saving_changes_the_e_mail_address(pm, ann):
     assert 'value="ann.b@example.org"' in _page(pm)
 
 
+def test_without_a_mail_server_the_page_says_no_e_mail_is_sent_and_names_the_setting(
+    pm, ann, settings
+):
+    settings.NOTIFY_BY_EMAIL = False
+
+    html = _page(pm)
+
+    assert "This dashboard sends no e-mail" in html
+    assert "team channels still get their messages" in html
+    assert "<summary>For the operator</summary>" in html
+    assert "<code>EMAIL_URL</code>" in html
+
+
+def test_with_a_mail_server_the_page_does_not_warn(pm, ann, settings):
+    settings.NOTIFY_BY_EMAIL = True
+
+    assert "sends no e-mail" not in _page(pm)
+
+
 def test_a_person_without_an_address_is_asked_to_add_one(pm, editor):
     assert "Add an e-mail address to get notifications" in _page(pm)
 
