@@ -347,6 +347,9 @@ LOGGING = {
     "loggers": {
         "dashboard": {"handlers": ["console"], "level": LOG_LEVEL},
         "sandbox": {"handlers": ["console"], "level": LOG_LEVEL},
+        # httpx names every request's full URL at INFO: a chat channel's URL is a secret.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         "django.request": {
             "handlers": ["console"],
             "level": "ERROR",
