@@ -108,6 +108,10 @@ class ChannelForm(forms.Form):
         },
     )
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip().lstrip("#").strip()
         if not name:
