@@ -10,6 +10,7 @@ from sandbox.models import Contract as UpstreamContract
 from sandbox.models import Milestone as UpstreamMilestone
 from tests.milestone_helpers import FIXED, FIXED_FORM, HOURLY, send
 from tests.mirror_helpers import refresh_contract
+from tests.notify_helpers import person, worker_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,6 +62,23 @@ def test_the_activity_export_lists_what_was_sent_and_what_came_back(sandbox, pm)
     assert row["amount_usd"] == "300.10"
     assert row["user"] == "editor"
     assert "T" in row["created_at"]
+
+
+def test_the_activity_export_lists_the_notifications_sent_with_whom_and_what(sandbox, pm):
+    person("ann")
+    send(pm, FIXED, {**FIXED_FORM, "amount_usd": "300.10"})
+    worker_runs()  # the seeded depleted budget: an e-mail, and Ann's digest
+
+    rows = csv_rows(download(pm, "/exports/activity.csv"))
+
+    emailed = [r for r in rows if r["action"] == "email"]
+    assert [(r["recipient"], r["subject"], r["state"]) for r in emailed] == [
+        ("ann@example.com", "Budget depleted: Spanish Sentiment Labels (per label)", "sent")
+    ]
+    assert [r["recipient"] for r in rows if r["action"] == "email_digest"] == ["ann@example.com"]
+    milestone = next(r for r in rows if r["action"] == "create_milestone")
+    assert (milestone["recipient"], milestone["subject"]) == ("", "")
+    assert rows[0]["created_at"] >= rows[-1]["created_at"]
 
 
 def test_an_unknown_format_is_not_found(sandbox, pm):

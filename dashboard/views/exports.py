@@ -1,8 +1,12 @@
+import heapq
+
+from django.db.models.functions import Coalesce
 from django.http import Http404, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from dashboard import exports, filters
 from dashboard.mirror.reading import account_for_request
+from dashboard.notify.models import Notice
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
@@ -20,9 +24,44 @@ def milestones_export(request, fmt):
     return _stream(fmt, "milestones", exports.MILESTONE_COLUMNS, rows)
 
 
+# Activity's export lists the notifications too, with whom and what (the page's two extra words).
+ACTIVITY_COLUMNS = [*exports.ACTIVITY_COLUMNS, "recipient", "subject"]
+NOTICE_ACTIONS = {"digest": "email_digest", "test": "chat_test"}
+
+
 @require_GET
 def activity_export(request, fmt):
-    return _stream(fmt, "activity", exports.ACTIVITY_COLUMNS, exports.activity())
+    newest_first = {"key": lambda row: row["created_at"], "reverse": True}
+    actions = ({"recipient": "", "subject": "", **row} for row in exports.activity())
+    rows = heapq.merge(actions, _notices(), **newest_first)
+    return _stream(fmt, "activity", ACTIVITY_COLUMNS, rows)
+
+
+def _notices():
+    """The notifications sent or given up, newest first, as Activity lists them: a sent one at its
+    sending, a failed one when it was queued."""
+    done = Notice.objects.filter(state__in=[Notice.State.SENT, Notice.State.FAILED])
+    done = done.select_related("alert", "channel").annotate(at=Coalesce("sent_at", "created_at"))
+    for notice in done.order_by("-at", "-id").iterator(chunk_size=exports.CHUNK):
+        urgent = "chat_message" if notice.channel_id else "email"
+        yield dict.fromkeys(exports.ACTIVITY_COLUMNS, None) | {
+            "key": f"notice-{notice.pk}",
+            "created_at": notice.at,
+            "user": "",
+            "action": NOTICE_ACTIONS.get(notice.kind, urgent),
+            "contract_id": notice.contract_id,
+            "contract_title": notice.alert.contract_title if notice.alert else "",
+            "payment_type": "",
+            "state": notice.state,
+            "milestone_id": "",
+            "approval_id": "",
+            "retry_of": "",
+            "error_code": "",
+            "error_message": notice.error if notice.state == Notice.State.FAILED else "",
+            "request_id": "",
+            "recipient": notice.recipient,
+            "subject": notice.subject,
+        }
 
 
 def _stream(fmt, name, columns, rows):
