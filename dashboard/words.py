@@ -2,6 +2,7 @@
 them, for Python (inbox items, forms, exports) and, registered as filters by
 `templatetags/dashboard.py`, for templates. No HTML here."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -19,16 +20,20 @@ from dashboard.opentrain.vocabulary import (
 
 
 def _decimal(value) -> Decimal | None:
-    """The value as a finite Decimal, or None when it is no number."""
+    """The value as a finite Decimal, or None when it is no number ("$1,575.5" is one, as typed)."""
+    text = str(value).strip()
+    if text.startswith(("$", "-$")):
+        text = text.replace("$", "", 1)
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(text.replace(",", ""))
     except (InvalidOperation, ValueError):
         return None
     return amount if amount.is_finite() else None
 
 
 def money(value):
-    """$1,250.00 / $0.07; amounts keep cents and sub-cent rates keep their digits."""
+    """$1,250.00 / $0.07 / $1,575.50 (never $1,575.5 or $1,450): always the cents, and sub-cent
+    rates keep their digits. The one way money is written, in Python and in templates."""
     if value in (None, ""):
         return "—"
     amount = _decimal(value)
@@ -56,9 +61,13 @@ def payment_model(value):
     return PAYMENT_TYPES.get(value, value or "Unknown")
 
 
-def unit(payment_type, plural=True):
+def unit(payment_type, count=True):
+    """The contract's unit: plural ("hours"), singular with `False`, or agreeing with a number
+    (`payment_type|unit:milestone.volume`: "hour" for 1, "hours" for 2.5)."""
     singular, many = UNITS.get(payment_type, ("", ""))
-    return many if plural else singular
+    if isinstance(count, bool):
+        return many if count else singular
+    return singular if _decimal(count) == 1 else many
 
 
 def rate(contract):
@@ -149,5 +158,74 @@ def _span(seconds: int) -> str:
 
 def volume_words(payment_type: str, volume) -> str:
     """A volume with its unit, agreeing with the number: "1 hour", "2.5 hours"."""
-    singular, plural = UNITS.get(payment_type, ("", ""))
-    return f"{number(volume)} {singular if volume == 1 else plural}".strip()
+    return f"{number(volume)} {unit(payment_type, volume)}".strip()
+
+
+def full_stop(text) -> str:
+    """The full stop that ends a sentence after `text`, or "" when `text` ends one already: a
+    name with an initial ("Kenji T.") is not followed by a second one."""
+    return "" if str(text or "").rstrip().endswith((".", "!", "?", "…")) else "."
+
+
+def sentence(text) -> str:
+    """`text` ended with one full stop: "… for Kenji T.", never "Kenji T.."."""
+    text = str(text or "").rstrip()
+    return text + full_stop(text)
+
+
+@dataclass(frozen=True)
+class BudgetWords:
+    """A budget's state in words: the badge's label, its CSS token, and why."""
+
+    label: str
+    token: str
+    why: str
+
+
+def budget_words(state: str, payment_type: str, left, funded: bool | None) -> BudgetWords:
+    """OpenTrain's budget state, in words that explain it.
+
+    The state is OpenTrain's (`state`), with one exception: OpenTrain says "OK" for a fixed price
+    and whenever nothing is funded, so a budget with nothing left (`left`, in dollars) is worded
+    from the money: "Nothing funded" when no milestone was funded (`funded` False), "Used up"
+    when the funded milestones are all used or paid (`funded` True), "Nothing left" when that is
+    not known (None)."""
+    hours = unit(payment_type) or "units"
+    if state == "DEPLETED":
+        why = f"Every funded {unit(payment_type, False) or 'unit'} is used: the work has stopped."
+        return BudgetWords("DEPLETED", "depleted", why)
+    if state == "LOW":
+        return BudgetWords("LOW", "low", f"80% or more of the funded {hours} are used.")
+    nothing_left = (amount := _decimal(left)) is not None and amount <= 0
+    if state and state != "OK" and not nothing_left:
+        return BudgetWords(state, css_token(state), "")
+    if nothing_left and funded is False:
+        why = "No milestone is funded yet: the AI trainer has nothing to work on."
+        return BudgetWords("Nothing funded", "not_funded", why)
+    if nothing_left and funded:
+        why = (
+            f"{money(0)} left: every funded milestone is used or paid. Fund another for more work."
+        )
+        return BudgetWords("Used up", "depleted", why)
+    if nothing_left:
+        return BudgetWords(
+            "Nothing left", "not_funded", f"{money(0)} left: no milestone is funded now."
+        )
+    if not state:
+        return BudgetWords("Unknown", "other", "OpenTrain sent no budget state.")
+    if payment_type in UNITS:
+        return BudgetWords("OK", "ok", f"Less than 80% of the funded {hours} are used.")
+    return BudgetWords("OK", "ok", f"{money(left)} funded and not paid yet.")
+
+
+def contract_budget(contract) -> BudgetWords | None:
+    """`contract|contract_budget`: the budget words of a contract list's row (the mirror's
+    columns), or None without a budget. A contract that counts hours or labels and has nothing
+    left while OpenTrain says "OK" has nothing funded (its funded volume is 0); one without any
+    milestone has nothing funded either."""
+    if not contract.has_budget:
+        return None
+    funded = False if contract.payment_type in UNITS or not contract.milestone_count else None
+    return budget_words(
+        contract.budget_state, contract.payment_type, contract.remaining_usd, funded
+    )

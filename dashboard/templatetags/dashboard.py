@@ -26,6 +26,8 @@ for _name in (
     "datetime_attr",
     "ago",
     "until",
+    "full_stop",
+    "contract_budget",
 ):
     register.filter(_name, getattr(words, _name))
 

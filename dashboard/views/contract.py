@@ -1,8 +1,8 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dashboard import approvals
-from dashboard.mirror import reading
+from dashboard import approvals, words
+from dashboard.mirror import attention, reading
 from dashboard.notify.models import Notice
 from dashboard.roles import can_edit
 
@@ -32,9 +32,21 @@ def contract_detail(request, contract_id):
             "pending_end": pending.get(""),
             "can_edit": can_edit(request.user),
             "last_notice": _last_notice(contract_id) if contract is not None else None,
+            "budget_words": _budget_words(contract),
         },
         status=404 if problem and problem.kind == "not_found" else 200,
     )
+
+
+def _budget_words(contract) -> words.BudgetWords | None:
+    """OpenTrain's budget state in words, the money left and whether anything was funded
+    (OpenTrain says "OK" when nothing is)."""
+    budget = contract.budget if contract is not None else None
+    if budget is None:
+        return None
+    funded = bool(budget.funded_amount_usd) or bool(budget.funded_volume)
+    left = attention.remaining_usd(contract)
+    return words.budget_words(budget.state, contract.payment_type, left, funded)
 
 
 def _last_notice(contract_id: str) -> Notice | None:
