@@ -128,7 +128,7 @@ def payment_items(account, now, hidden: set[str], limit: int | None) -> Found:
                 contract_title=payment.job_title,
                 stake=money(payment.amount_usd),
                 since=payment.upstream_created_at,
-                since_label="waiting",
+                since_label="waiting for",
                 action_label="Open the contract",
                 action_url=url("contract_detail", contract_id) if contract_id else "",
             )

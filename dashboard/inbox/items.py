@@ -14,6 +14,8 @@ from dashboard.words import ago, until
 
 URGENT_EXPIRY = timedelta(hours=4)  # "expires in 3 h" and sooner
 PACE_WINDOW = timedelta(days=7)
+# The labels of `since` that say how long: "for 30 s", "waiting for 2 h", never "for 30 s ago".
+SPANS = frozenset({"for", "waiting for"})
 
 
 @dataclass
@@ -25,7 +27,7 @@ class Item:
     contract_title: str = ""
     stake: str = ""  # the amount or volume at stake
     since: datetime | None = None
-    since_label: str = "for"
+    since_label: str = "for"  # "for 30 s" (one of SPANS), or "sent 30 s ago"
     action_label: str = ""
     action_url: str = ""
     note: str = ""
@@ -38,6 +40,11 @@ class Item:
     @cached_property
     def contract_url(self) -> str:
         return url("contract_detail", self.contract_id) if self.contract_id else ""
+
+    @property
+    def since_ago(self) -> bool:
+        """Whether `since` is a moment ("sent 30 s ago") rather than a span ("for 30 s")."""
+        return self.since_label not in SPANS
 
     @property
     def shown(self) -> tuple:
