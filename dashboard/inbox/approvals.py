@@ -11,7 +11,7 @@ from dashboard import links
 from dashboard.mirror.models import Milestone
 from dashboard.models import Approval
 from dashboard.opentrain.vocabulary import APPROVAL_TYPES, FUNDED, NOT_FUNDED
-from dashboard.words import money, when
+from dashboard.words import money, sentence, when
 
 from .items import URGENT_EXPIRY, Found, Item, is_waiting, url
 
@@ -149,8 +149,9 @@ def mailto(approval, amount: Decimal | None) -> str:
     )
     expires = f"\nIt expires on {when(approval.expires_at)}." if approval.expires_at else ""
     subject = f"Please confirm in OpenTrain: {kind} for {label}{worth}"
+    asked = sentence(f"{kind} for {label}{worth}{contract}")  # "… for Kenji T.", not "T.."
     body = (
-        f"Hello,\n\nThe OpenTrain dashboard asked for this: {kind} for {label}{worth}{contract}."
+        f"Hello,\n\nThe OpenTrain dashboard asked for this: {asked}"
         f"\nNo money moves until a person signed in to OpenTrain confirms it here:\n"
         f"{approval.approval_url}{expires}\n"
     )
