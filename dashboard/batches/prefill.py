@@ -3,6 +3,7 @@ the contracts a PM ticked. Read from the mirror only; no HTTP here."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -55,13 +56,14 @@ def template_rows(account: Account | None, contract_ids: list[str] | None = None
 
 
 def next_milestone(contract: opentrain.Contract, today: date | None = None) -> dict:
-    """The contract's last milestone again, due a week after it (a week from today without one)."""
+    """The contract's last milestone again under the next name, due a week after it (a week from
+    today without one)."""
     today = today or date.today()
     row = {"contract_id": contract.id, "name": DEFAULT_NAME, "due_date": _a_week_on("", today)}
     last = contract.latest_milestone
     if last is None:
         return row
-    row["name"] = last.name or DEFAULT_NAME
+    row["name"] = next_name(last.name) if last.name else DEFAULT_NAME
     row["description"] = last.description
     if contract.payment_type == "FIXED_PRICE":
         row["amount_usd"] = _plain(last.amount_usd)
@@ -69,6 +71,16 @@ def next_milestone(contract: opentrain.Contract, today: date | None = None) -> d
         row["volume"] = _plain(last.volume)
     row["due_date"] = _a_week_on(last.due_date or "", today)
     return row
+
+
+def next_name(name: str) -> str:
+    """The name after `name`: its number counted on ("Batch 1" to "Batch 2", "Week 09" to
+    "Week 10"), or " 2" added to a name without one ("Labeling" to "Labeling 2")."""
+    found = re.fullmatch(r"(.*?)(\d+)(\s*)", name)
+    if not found:
+        return f"{name.rstrip()} 2"
+    before, digits, _ = found.groups()
+    return f"{before}{int(digits) + 1:0{len(digits)}d}"
 
 
 def _plain(value: Decimal | None) -> str:

@@ -21,7 +21,7 @@ from dashboard.mirror import reading
 from dashboard.mirror.models import Account, Contract, InboxItem
 from dashboard.models import Approval, Snooze
 from dashboard.opentrain.vocabulary import NOT_FUNDED
-from dashboard.words import money
+from dashboard.words import money, sentence
 
 from . import approvals as approval_items
 from . import budgets
@@ -147,7 +147,9 @@ def setup_items(account: Account | None) -> list[Item]:
                 kind="setup",
                 what=what,
                 note=why,
-                detail=f"{problem.title}. {problem.message}",
+                detail=" ".join(
+                    filter(None, [sentence(problem.title), problem.message, problem.detail])
+                ),
                 action_label=problem.link_label,
                 action_url=problem.link_url,
             )

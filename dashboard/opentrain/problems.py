@@ -32,6 +32,11 @@ class Problem:
     raw_url: str = ""  # a URL from the response that is not allowed as a link, shown as text
     field: str = ""  # the form field to attach the message to, when the API named one
     retry_after: int | None = None
+    # For whoever runs the dashboard (settings, variable names), shown behind a disclosure.
+    detail: str = ""
+    # Said only beside a form the PM filled in ("Nothing you typed was lost."), never on a page
+    # that shows the problem instead of a form.
+    typed: str = ""
 
     @property
     def has_link(self) -> bool:
@@ -44,6 +49,8 @@ class Problem:
         return self.kind not in NO_RETRY
 
 
+# What a form page adds when the PM's typing is still in the form.
+TYPED_KEPT = "Nothing you typed was lost."
 # Refusals a second try gets too: the token, its scopes, a switched-off feature, an ended or
 # missing contract.
 NO_RETRY = frozenset({"auth", "scope", "feature", "contract_ended", "not_found"})
@@ -100,8 +107,9 @@ def explain(error: OpenTrainError) -> Problem:
             "A human must claim this OpenTrain account first",
             "This OpenTrain account was created by an agent and has not been claimed by a person "
             "yet. Open the claim link, sign in to OpenTrain and claim the account, then come back "
-            "and submit again. Nothing you typed was lost.",
+            "and submit again.",
             rid,
+            typed=TYPED_KEPT,
             **_link(details.get("claimUrl"), "Claim the OpenTrain account"),
         )
     if status == 403 and (details.get("featureKey") or details.get("mode")):
@@ -116,15 +124,18 @@ def explain(error: OpenTrainError) -> Problem:
         )
     if status == 403:
         scopes = details.get("requiredScopes")
-        needed = ", ".join(str(s) for s in scopes) if isinstance(scopes, list) and scopes else ""
+        named = ", ".join(str(s) for s in scopes) if isinstance(scopes, list) and scopes else ""
+        needed = named or "payments:write"
+        said = f"OpenTrain said: {error.message} " if error.message and not named else ""
         return Problem(
             "scope",
             "The dashboard's token is not allowed to do this",
-            (f"The token lacks the permission {needed}. " if needed else error.message + " ")
-            + "The OpenTrain account owner must create a token with the payments:write scope "
-            "(Settings → API keys in the OpenTrain app) and an administrator must put it in "
-            "OT_API_TOKEN.",
+            "This dashboard's OpenTrain key may only read; ask whoever set it up for a key with "
+            f"{needed}.",
             rid,
+            detail=f"{said}The OpenTrain account owner creates a token with the {needed} scope "
+            "(Settings → API keys in the OpenTrain app); the operator puts it in OT_API_TOKEN "
+            "and restarts the dashboard.",
         )
     if status == 404:
         return Problem(
