@@ -3,7 +3,8 @@
 Only the milestone form's own fields are kept (never the CSRF token or the one-time key), each
 cut a character past its limit, for a few minutes, for one page; and only when the POST came with
 a session cookie (a session that expired inside the form): a signed-out POST without one creates
-no session. No HTTP here.
+no session. The sign-in page reads the kept draft (`SESSION_KEY`) to say that what was typed is
+kept and will be put back, and for how long (`KEEP_SECONDS`). No HTTP here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.conf import settings
 from dashboard.forms import FORMS, ContractPickerForm
 
 SESSION_KEY = "form_draft"
-KEEP_SECONDS = 15 * 60
+KEEP_SECONDS = 15 * 60  # the sign-in page says "within 15 minutes"
 OTHER_CHARS = 1_000
 # The fields of every milestone form and of the contract picker: name -> the longest value kept.
 # One character past a field's own limit, so the form still says it is too long.
