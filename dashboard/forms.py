@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from dashboard.opentrain.vocabulary import milestone_cost
-from dashboard.words import day
+from dashboard.words import day, money
 
 # Sane upper bounds for one milestone; larger values are almost certainly typos.
 MAX_AMOUNT_USD = Decimal("1000000")
@@ -129,7 +129,7 @@ class PositiveDecimalField(forms.Field):
         return "an amount" if self.noun == "amount" else f"a number of {self.noun}"
 
     def _too_large(self) -> str:
-        limit = f"${self.maximum:,}" if self.noun == "amount" else f"{self.maximum:,} {self.noun}"
+        limit = money(self.maximum) if self.noun == "amount" else f"{self.maximum:,} {self.noun}"
         return (
             f"That is more than the dashboard accepts for one milestone ({limit}). "
             "Split the work into smaller milestones."
@@ -274,8 +274,8 @@ class _VolumeMilestoneForm(MilestoneForm):
         elif cost is not None and cost > MAX_AMOUNT_USD:
             self.add_error(
                 "volume",
-                f"That would cost ${cost:,}, more than the dashboard accepts for one milestone "
-                f"(${MAX_AMOUNT_USD:,}). Split the work into smaller milestones.",
+                f"That would cost {money(cost)}, more than the dashboard accepts for one milestone "
+                f"({money(MAX_AMOUNT_USD)}). Split the work into smaller milestones.",
             )
         return super().clean()
 
