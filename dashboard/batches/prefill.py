@@ -74,13 +74,23 @@ def next_milestone(contract: opentrain.Contract, today: date | None = None) -> d
 
 
 def next_name(name: str) -> str:
-    """The name after `name`: its number counted on ("Batch 1" to "Batch 2", "Week 09" to
-    "Week 10"), or " 2" added to a name without one ("Labeling" to "Labeling 2")."""
-    found = re.fullmatch(r"(.*?)(\d+)(\s*)", name)
-    if not found:
-        return f"{name.rstrip()} 2"
-    before, digits, _ = found.groups()
-    return f"{before}{int(digits) + 1:0{len(digits)}d}"
+    """The name after `name`, counted on from its end: "Batch 1" to "Batch 2", "Week 09" to
+    "Week 10", "Weeks 3-4" to "Weeks 5-6", "Batch B" to "Batch C"; " 2" added to any other
+    ("Labeling" to "Labeling 2"), so it is never a copy of the last one."""
+    name = name.rstrip()
+    span = re.fullmatch(r"(.*?)(\d+)(\s*[-\u2013]\s*)(\d+)", name)
+    if span and int(span[4]) >= int(span[2]):
+        before, first, dash, last = span.groups()
+        start = int(last) + 1
+        return f"{before}{start}{dash}{start + int(last) - int(first)}"
+    number = re.fullmatch(r"(.*?)(\d+)", name)
+    if number:
+        before, digits = number.groups()
+        return f"{before}{int(digits) + 1:0{len(digits)}d}"
+    letter = re.fullmatch(r"(.*\s)([A-Y])", name)
+    if letter:
+        return f"{letter[1]}{chr(ord(letter[2]) + 1)}"
+    return f"{name} 2"
 
 
 def _plain(value: Decimal | None) -> str:
