@@ -215,7 +215,7 @@ def budget_words(state: str, payment_type: str, left, funded: bool | None) -> Bu
         return BudgetWords("Unknown", "other", "OpenTrain sent no budget state.")
     if payment_type in UNITS:
         return BudgetWords("OK", "ok", f"Less than 80% of the funded {hours} are used.")
-    return BudgetWords("OK", "ok", f"{money(left)} funded and not paid yet.")
+    return BudgetWords("OK", "ok", f"Fixed price: {money(left)} funded and not paid yet.")
 
 
 def contract_budget(contract) -> BudgetWords | None:
