@@ -5,6 +5,7 @@ python scripts/bench.py                  # pages at 500, 5,000, 50,000; reconcil
 python scripts/bench.py --quick          # pages at 500, reconcile 200 (SQLite), 10 changes
 python scripts/bench.py --pg URL         # PostgreSQL too (default: MULTIHOST_DATABASE_URL)
 python scripts/bench.py --no-batch       # without the batch benchmark (bench_batch.py, its own doc)
+python scripts/bench.py --only notify    # notifications alone (bench_notify.py, its own doc)
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=0, help="reconciliation runs (default 2)")
     parser.add_argument(
         "--only",
-        default="pages,reconcile,webhook,batch",
-        help="parts to run, comma-separated: pages, reconcile, webhook, batch",
+        default="pages,reconcile,webhook,batch,notify",
+        help="parts to run, comma-separated: pages, reconcile, webhook, batch, notify",
     )
     parser.add_argument("--capture", default="", help="reuse a capture file (fast_upstream.py)")
     parser.add_argument("--pg", default=os.environ.get("MULTIHOST_DATABASE_URL", ""))
@@ -65,6 +66,10 @@ def main() -> None:
     not_measured = list(NOT_MEASURED)
     if not args.pg:
         not_measured.insert(0, "- PostgreSQL: no --pg URL (or MULTIHOST_DATABASE_URL) given.")
+    if not parts & {"pages", "reconcile", "webhook"}:
+        # Only the parts with docs of their own: no capture, and docs/benchmarks.md stays.
+        _own_docs(parts, args)
+        return
     load_before = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     results = {"pages": [], "reconcile": [], "not_measured": not_measured}
@@ -136,8 +141,15 @@ def main() -> None:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text + "\n")
     print(f"\nWrote {os.path.relpath(args.output)}")
+    _own_docs(parts, args)
+
+
+def _own_docs(parts: set[str], args) -> None:
+    """The parts that write docs of their own, each in a process of its own."""
     if "batch" in parts and not args.no_batch:
         _bench_batches(args.quick)
+    if "notify" in parts:
+        _bench_notify(args.quick, args.pg)
 
 
 def _bench_batches(quick: bool) -> None:
@@ -147,6 +159,15 @@ def _bench_batches(quick: bool) -> None:
     extra = ["--rows", "100", "--rounds", "1"] if quick else []
     script = str(ROOT / "scripts" / "bench_batch.py")
     subprocess.run([sys.executable, script, *extra], cwd=ROOT, check=True)  # noqa: S603
+
+
+def _bench_notify(quick: bool, pg: str) -> None:
+    """Notifications: end-to-end latency, the digest and the scan on a large mirror; a process of
+    its own, which writes docs/benchmarks-notify.md."""
+    print("\nNotifications (scripts/bench_notify.py) ...", flush=True)
+    extra = ["--quick"] if quick else []
+    script = str(ROOT / "scripts" / "bench_notify.py")
+    subprocess.run([sys.executable, script, *extra, "--pg", pg], cwd=ROOT, check=True)  # noqa: S603
 
 
 if __name__ == "__main__":
