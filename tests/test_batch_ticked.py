@@ -27,9 +27,10 @@ def test_ticked_contracts_show_next_weeks_milestones_without_calling_opentrain(
     html = pm.get(ticked(HOURLY, LABELS, FIXED)).content.decode()
 
     assert 'Add milestones <span class="muted">· 3 contracts' in html
-    assert "Weeks 3-4" in html and "40 hours" in html and "$500.00" in html
-    assert "Batch B" in html and "5,000 labels" in html and "$350.00" in html
-    assert "First labeling batch" in html and "$300.00" in html
+    # Each named after its last milestone ("Weeks 3-4", "Batch B", "First labeling batch").
+    assert "Weeks 5-6" in html and "40 hours" in html and "$500.00" in html
+    assert "Batch C" in html and "5,000 labels" in html and "$350.00" in html
+    assert "First labeling batch 2" in html and "$300.00" in html
     assert html.count("due " + f"{NEXT_WEEK.day} {NEXT_WEEK:%b %Y}") == 3
     assert upstream_calls == []
     assert not Batch.objects.exists()
@@ -51,7 +52,7 @@ def test_previewing_the_ticked_contracts_makes_a_batch_with_one_row_each(sandbox
     assert response.url == f"/batches/{batch.pk}/"
     rows = list(batch.rows.order_by("position"))
     assert [r.contract_id for r in rows] == [HOURLY, ENDED, FIXED]
-    assert rows[0].typed["name"] == "Weeks 3-4"
+    assert rows[0].typed["name"] == "Weeks 5-6"
     assert rows[0].fields["volume"] == "40" and rows[0].cost == 500
     assert rows[0].fields["due_date"] == NEXT_WEEK.isoformat()
     assert rows[1].errors == ["This contract is ended: it takes no new milestones."]
@@ -82,7 +83,7 @@ def test_viewers_see_the_rows_but_cannot_make_the_batch(sandbox, client, viewer)
     html = client.get(ticked(HOURLY)).content.decode()
     response = client.post("/milestones/batch/new/", {"contract": [HOURLY]})
 
-    assert "Weeks 3-4" in html and "Preview these milestones" not in html
+    assert "Weeks 5-6" in html and "Preview these milestones" not in html
     assert response.status_code == 403
     assert not Batch.objects.exists()
 
@@ -93,7 +94,7 @@ def test_the_template_csv_holds_only_the_ticked_contracts(sandbox, pm):
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0] == "contract_id,name,description,amount_usd,volume,due_date"
     assert lines[1] == (
-        f"{LABELS},Batch B,Batch B: deliver per the guidelines in the job post.,,5000,"
+        f"{LABELS},Batch C,Batch B: deliver per the guidelines in the job post.,,5000,"
         f"{NEXT_WEEK.isoformat()}"
     )
     assert lines[2].startswith(f"{ENDED},")

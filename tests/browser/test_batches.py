@@ -24,7 +24,7 @@ def the_batch() -> Batch:
 def test_ticked_contracts_go_through_preview_and_confirm_to_live_progress(axe_page):
     page = axe_page
     page.goto(f"/milestones/batch/new/?contract={HOURLY}&contract={LABELS}&contract={ENDED}")
-    expect(page.get_by_role("main")).to_contain_text("Weeks 3-4")
+    expect(page.get_by_role("main")).to_contain_text("Weeks 5-6")
     expect(page.get_by_role("main")).to_contain_text("This contract is ended")
     assert serious_axe_violations(page) == []
 
@@ -71,7 +71,7 @@ def test_the_inbox_budget_tick_boxes_lead_to_add_milestones(axe_page):
     page.locator("#add-low").get_by_role("button", name="Add milestones").click()
 
     expect(page).to_have_url(f"/milestones/batch/new/?contract={HOURLY}")
-    expect(page.get_by_role("main")).to_contain_text("Weeks 3-4")
+    expect(page.get_by_role("main")).to_contain_text("Weeks 5-6")
     page.get_by_role("button", name="Preview these milestones").click()
     expect(page.locator("#row-2")).to_contain_text("$500.00")
     assert the_batch().rows.count() == 1
