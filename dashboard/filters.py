@@ -79,6 +79,18 @@ class ContractFilterForm(forms.Form):
         }
 
 
+def active_count(chosen: dict) -> int:
+    """How many of the chosen filters narrow the list (the sort does not): "Filters (2)"."""
+    return sum(
+        [
+            chosen["status"] != "all",
+            bool(chosen["payment_type"]),
+            chosen["attention"],
+            bool(chosen["q"]),
+        ]
+    )
+
+
 def apply(rows, *, status: str, payment_type: str, attention: bool, q: str, sort: str):
     """The mirror's contracts (a queryset) narrowed to the filters and sorted, in SQL (the
     attention scores brought up to now first: `attention.refresh`)."""

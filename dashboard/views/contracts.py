@@ -47,6 +47,7 @@ def contract_list(request):
     if request.htmx and not request.htmx.boosted:
         template_name += "#results"
     context = {"form": form, "page": page, "mirror": account, "filters": chosen}
+    context["active_filters"] = filters.active_count(chosen)
     context |= {"query": query.urlencode(), "headers": headers, "editor": editor}
     # The context processor's `blocks` would read the mirror account a second time.
     context["blocks"] = access.blocks_for(account)
