@@ -8,19 +8,11 @@ from django.utils import timezone
 
 from dashboard.notify import send, watch
 from dashboard.notify.models import Channel, Notice
-from tests import notify_helpers
 
 
 @pytest.fixture(autouse=True)
 def _every_test_has_the_sandbox(sandbox):
     """The seeded owner account, synced: its per-label contract's budget is depleted."""
-
-
-@pytest.fixture
-def receiver():
-    chat = notify_helpers.ChatReceiver()
-    yield chat
-    chat.close()
 
 
 def the_notice() -> Notice:

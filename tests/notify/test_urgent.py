@@ -25,13 +25,6 @@ def _every_test_has_the_sandbox(sandbox):
     """The seeded owner account, synced: its per-label contract's budget is depleted."""
 
 
-@pytest.fixture
-def receiver():
-    chat = notify_helpers.ChatReceiver()
-    yield chat
-    chat.close()
-
-
 def without_digest(user, **choices):
     """The person's choices, the digest off: the tests here are about urgent e-mails."""
     defaults = {"digest": False, "urgent_kinds": list(URGENT_KINDS), **choices}
