@@ -94,7 +94,7 @@ def test_the_template_csv_holds_only_the_ticked_contracts(sandbox, pm):
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0] == "contract_id,name,description,amount_usd,volume,due_date"
     assert lines[1] == (
-        f"{LABELS},Batch C,Batch B: deliver per the guidelines in the job post.,,5000,"
+        f"{LABELS},Batch B,Batch B: deliver per the guidelines in the job post.,,5000,"
         f"{NEXT_WEEK.isoformat()}"
     )
     assert lines[2].startswith(f"{ENDED},")

@@ -33,7 +33,7 @@ def rows_for(account: Account | None, contract_ids: list[str]) -> list[dict]:
     """
     found = contracts_by_id(account, contract_ids)
     return [
-        next_milestone(found.get(cid)) if cid in found else {"contract_id": cid}
+        next_milestone(found[cid], renamed=True) if cid in found else {"contract_id": cid}
         for cid in contract_ids
     ]
 
@@ -55,15 +55,18 @@ def template_rows(account: Account | None, contract_ids: list[str] | None = None
     return [{c: row.get(c, "") for c in COLUMNS} for row in map(next_milestone, contracts)]
 
 
-def next_milestone(contract: opentrain.Contract, today: date | None = None) -> dict:
-    """The contract's last milestone again under the next name, due a week after it (a week from
-    today without one)."""
+def next_milestone(
+    contract: opentrain.Contract, today: date | None = None, *, renamed: bool = False
+) -> dict:
+    """The contract's last milestone again, due a week after it (a week from today without one);
+    `renamed`, under the next name (a batch of ticked contracts: "Batch 2" after "Batch 1"), else
+    under its own (the template CSV keeps the last milestone's values, as its page says)."""
     today = today or date.today()
     row = {"contract_id": contract.id, "name": DEFAULT_NAME, "due_date": _a_week_on("", today)}
     last = contract.latest_milestone
     if last is None:
         return row
-    row["name"] = next_name(last.name) if last.name else DEFAULT_NAME
+    row["name"] = (next_name(last.name) if renamed else last.name) if last.name else DEFAULT_NAME
     row["description"] = last.description
     if contract.payment_type == "FIXED_PRICE":
         row["amount_usd"] = _plain(last.amount_usd)
