@@ -185,11 +185,10 @@ class BudgetWords:
 def budget_words(state: str, payment_type: str, left, funded: bool | None) -> BudgetWords:
     """OpenTrain's budget state, in words that explain it.
 
-    The state is OpenTrain's (`state`), with one exception: OpenTrain says "OK" for a fixed price
-    and whenever nothing is funded, so a budget with nothing left (`left`, in dollars) is worded
-    from the money: "Nothing funded" when no milestone was funded (`funded` False), "Used up"
-    when the funded milestones are all used or paid (`funded` True), "Nothing left" when that is
-    not known (None)."""
+    The state is OpenTrain's (`state`), but OpenTrain says "OK" for a fixed price and whenever
+    nothing is funded, so its "OK" is worded from the money: "Nothing funded" when no milestone
+    was funded (`funded` False); with nothing left (`left`, in dollars), "Used up" when the funded
+    milestones are all used or paid (`funded` True), "Nothing left" when that is not known."""
     hours = unit(payment_type) or "units"
     if state == "DEPLETED":
         why = f"Every funded {unit(payment_type, False) or 'unit'} is used: the work has stopped."
@@ -199,7 +198,7 @@ def budget_words(state: str, payment_type: str, left, funded: bool | None) -> Bu
     nothing_left = (amount := _decimal(left)) is not None and amount <= 0
     if state and state != "OK" and not nothing_left:
         return BudgetWords(state, css_token(state), "")
-    if nothing_left and funded is False:
+    if funded is False and state in ("", "OK"):
         why = "No milestone is funded yet: the AI trainer has nothing to work on."
         return BudgetWords("Nothing funded", "not_funded", why)
     if nothing_left and funded:
@@ -215,17 +214,19 @@ def budget_words(state: str, payment_type: str, left, funded: bool | None) -> Bu
         return BudgetWords("Unknown", "other", "OpenTrain sent no budget state.")
     if payment_type in UNITS:
         return BudgetWords("OK", "ok", f"Less than 80% of the funded {hours} are used.")
+    if left is None:
+        return BudgetWords("OK", "ok", "Fixed price: OpenTrain does not meter it.")
     return BudgetWords("OK", "ok", f"Fixed price: {money(left)} funded and not paid yet.")
 
 
 def contract_budget(contract) -> BudgetWords | None:
     """`contract|contract_budget`: the budget words of a contract list's row (the mirror's
-    columns), or None without a budget. A contract that counts hours or labels and has nothing
-    left while OpenTrain says "OK" has nothing funded (its funded volume is 0); one without any
-    milestone has nothing funded either."""
+    columns), or None without a budget. Nothing was funded on a contract without milestones, or
+    on one that counts hours or labels with nothing left while OpenTrain says "OK" (its funded
+    volume is 0: a used-up one would be "DEPLETED"); otherwise the row does not tell."""
     if not contract.has_budget:
         return None
-    funded = False if contract.payment_type in UNITS or not contract.milestone_count else None
-    return budget_words(
-        contract.budget_state, contract.payment_type, contract.remaining_usd, funded
-    )
+    left = _decimal(contract.remaining_usd)
+    counted_none = contract.payment_type in UNITS and left is not None and left <= 0
+    funded = False if not contract.milestone_count or counted_none else None
+    return budget_words(contract.budget_state, contract.payment_type, left, funded)

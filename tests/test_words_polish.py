@@ -100,6 +100,10 @@ def test_a_budget_with_nothing_funded_says_so_though_opentrain_says_ok():
     assert "No milestone is funded yet" in words.why
 
 
+def test_a_budget_with_nothing_funded_and_no_rate_to_price_it_says_nothing_funded():
+    assert budget_words("OK", "PAY_PER_LABEL", None, funded=False).label == "Nothing funded"
+
+
 def test_a_budget_with_funded_milestones_and_nothing_left_is_not_ok():
     words = budget_words("OK", "FIXED_PRICE", Decimal("0.00"), funded=True)
     assert words.label == "Used up"
@@ -205,6 +209,13 @@ def test_an_hourly_contract_whose_only_milestone_is_not_funded_says_nothing_fund
     assert ">OK<" not in html
 
 
+def test_a_contract_without_a_rate_or_milestones_says_nothing_funded(seeded, pm):
+    html = _contract(pm, "ctr_owner_label_norate")
+
+    assert "State Nothing funded" in _text(html)
+    assert ">OK<" not in html
+
+
 def test_a_fixed_price_whose_funded_milestones_are_paid_is_used_up_not_ok(seeded, pm):
     html = _contract(pm, "ctr_owner_ended")  # its one milestone paid: $0.00 left
 
@@ -226,6 +237,8 @@ def test_the_contract_list_says_nothing_funded_for_a_contract_with_no_funded_mil
     assert re.search(r'<span class="badge badge-not_funded"[^>]*>Nothing funded</span>', budget)
     assert ">OK<" not in budget
     assert "$0.00 left" in budget
+    hourly = re.search(r'<tr data-href="/contracts/ctr_owner_hourly_15/".*?</tr>', html, re.S)
+    assert '<span class="badge badge-ok">OK</span>' in hourly.group(0)  # money left: OpenTrain's
 
 
 def test_the_payout_confirmation_names_kenji_t_with_one_full_stop(seeded, pm):
