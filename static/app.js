@@ -1,6 +1,8 @@
 // Small progressive enhancements. Everything works without this file.
 (function () {
   "use strict";
+  // The stylesheet hides what only a page without JavaScript needs (`.js ...` rules).
+  document.documentElement.classList.add("js");
 
   // A submit button stays disabled while its form is in flight, so a double click sends one
   // request. (htmx forms use hx-disabled-elt; this covers plain, non-htmx submissions.)
@@ -217,12 +219,39 @@
     if (first.classList.contains("problem")) first.setAttribute("tabindex", "-1");
     first.focus();
   });
+
+  // A new milestone's page (opened with "n", a link or a button) puts the cursor in the form's
+  // first field, or its first invalid one after a refused submit, unless the PM is already
+  // somewhere else on the page.
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-focus-first]");
+    if (!form || (document.activeElement && document.activeElement !== document.body)) return;
+    var fields = Array.prototype.filter.call(
+      form.querySelectorAll("input:not([type=hidden]), select, textarea"),
+      function (field) { return !field.disabled && field.getClientRects().length > 0; });
+    var first = fields.filter(function (field) {
+      return field.getAttribute("aria-invalid") === "true";
+    })[0] || fields[0];
+    if (first) first.focus();
+  });
+
+  // With JavaScript the picker's contract swaps the payment fields by itself, so its "Choose"
+  // button (for pages without JavaScript) goes: hidden, it would still be the form's first submit
+  // button, the one that Enter in any field presses. Enter then presses "Create milestone".
+  function dropChoose(root) {
+    root.querySelectorAll("#milestone-form .picker-choose").forEach(function (button) {
+      button.remove();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { dropChoose(document); });
+  document.addEventListener("htmx:afterSwap", function () { dropChoose(document); });
 })();
 
-// The contracts list's keyboard shortcuts: "/" search, j/k move through the rows, Enter opens
-// the chosen row, n a new milestone (for the chosen row's contract when it can have one), "?"
-// the list of shortcuts. Keys typed into a field are left alone. The rows are looked up on each
-// key press, so the shortcuts keep working after htmx swaps the results.
+// The contracts list's keyboard shortcuts: "/" search, Esc leave the search box (or any field),
+// j/k move through the rows, Enter opens the chosen row, n a new milestone (for the chosen row's
+// contract when it can have one), "?" the list of shortcuts. Other keys typed into a field are
+// left alone. The rows are looked up on each key press, so the shortcuts keep working after htmx
+// swaps the results.
 (function () {
   "use strict";
   var dialog = document.getElementById("shortcuts");
@@ -259,7 +288,16 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || dialog.open) return;
-    if (typing(event.target)) return;
+    if (typing(event.target)) {
+      // Esc leaves a field, so that j, k and n are shortcuts again rather than letters typed
+      // into it. What was typed stays: the search box would otherwise empty itself, and the
+      // list with it.
+      if (event.key === "Escape" && event.target.tagName !== "SELECT") {
+        event.preventDefault();
+        event.target.blur();
+      }
+      return;
+    }
     var all = rows();
     var row = current();
     var at = all.indexOf(row);
@@ -267,6 +305,9 @@
       var search = document.getElementById("id_q");
       if (!search) return;
       event.preventDefault();
+      // On a phone the filters fold behind a button (a <details>): open it to reach the box.
+      var fold = search.closest("details");
+      if (fold && !fold.open) fold.open = true;
       search.focus();
       search.select();
     } else if (event.key === "j" || event.key === "k") {
@@ -286,6 +327,25 @@
       event.preventDefault();
       dialog.showModal();
     }
+  });
+
+  // The results redraw themselves (a search, a sort, the mirror changing under them): the chosen
+  // contract stays chosen, and keeps the focus if it had it, so j and k go on from where they were.
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var row = document.querySelector("table.contracts tbody tr.is-current");
+    kept = row && row.dataset.href ? { href: row.dataset.href, focused: document.activeElement === row } : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var was = kept;
+    kept = null;
+    if (!was) return;
+    var again = rows().filter(function (row) { return row.dataset.href === was.href; })[0];
+    if (!again || again.classList.contains("is-current")) return;
+    var lost = !document.activeElement || document.activeElement === document.body;
+    again.classList.add("is-current");
+    again.setAttribute("tabindex", "-1");
+    if (was.focused && lost) again.focus();
   });
 
   // A header click re-sorts through htmx: keep the Sort select saying what the list shows.

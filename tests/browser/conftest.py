@@ -69,20 +69,53 @@ def browser():
 
 
 @pytest.fixture
-def new_context(browser, sandbox):
-    """Open browser contexts on the live server; all are closed after the test."""
+def expected_console_errors():
+    """Words of the console errors a test expects its page to log (append them).
+
+    Empty unless a test adds to it; every other console error fails the test (see `new_context`).
+    """
+    return []
+
+
+def _where(event) -> str:
+    return event.page.url if event.page else "a page"
+
+
+@pytest.fixture
+def new_context(browser, sandbox, expected_console_errors):
+    """Open browser contexts on the live server; all are closed after the test.
+
+    A page that logs an error to the console (a failed htmx selector, a CSP refusal, an uncaught
+    exception, a resource that failed to load) fails the test at teardown, unless the test said
+    it expects those words in `expected_console_errors`.
+    """
     opened = []
+    errors = []
+
+    def on_console(message):
+        if message.type == "error":
+            errors.append(f"console error on {_where(message)}: {message.text}")
+
+    def on_uncaught(web_error):
+        errors.append(f"uncaught error on {_where(web_error)}: {web_error.error}")
 
     def open_context(**options):
         options.setdefault("viewport", LAPTOP)
         context = browser.new_context(base_url=sandbox.url, **options)
         context.set_default_timeout(10_000)
+        context.on("console", on_console)
+        context.on("weberror", on_uncaught)
         opened.append(context)
         return context
 
     yield open_context
     for context in opened:
         context.close()
+    unexpected = [e for e in errors if not any(words in e for words in expected_console_errors)]
+    if unexpected:
+        pytest.fail(
+            "The browser's console logged errors:\n  " + "\n  ".join(unexpected), pytrace=False
+        )
 
 
 @pytest.fixture
