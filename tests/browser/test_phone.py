@@ -65,14 +65,17 @@ def act_as(page, label):
     expect(page.get_by_role("status")).to_contain_text(label)
 
 
-def test_no_page_of_the_navigation_scrolls_sideways(phone, expected_console_errors):
+def test_no_page_of_the_navigation_scrolls_sideways_and_each_passes_axe_on_a_phone(
+    phone, expected_console_errors
+):
     expected_console_errors.append("404 (Not Found)")  # the unknown contract's page
-    wide = []
+    wide, violations = [], []
     for path in PAGES:
         phone.goto(path)
         wide += wider_than_the_screen(phone, path)
+        violations += [f"{path}: {found}" for found in serious_axe_violations(phone)]
 
-    # A setup problem: disabled buttons with their reasons, the inbox's Setup, the claim page.
+    # Setup problems: disabled buttons with their reasons, the inbox's Setup, the sandbox's pages.
     act_as(phone, "Agent workspace (unclaimed)")
     sync_account("unclaimed")  # the worker follows every demo account
     phone.goto("/contracts/ctr_unclaimed_fixed_300/")
@@ -82,11 +85,28 @@ def test_no_page_of_the_navigation_scrolls_sideways(phone, expected_console_erro
     wide += wider_than_the_screen(phone, "the form an unclaimed account cannot send")
     phone.goto("/")
     expect(phone.get_by_role("region", name="Setup")).to_be_visible()
-    wide += wider_than_the_screen(phone, "setup")
+    wide += wider_than_the_screen(phone, "the claim in Setup")
+    violations += [f"the claim in Setup: {found}" for found in serious_axe_violations(phone)]
     with phone.context.expect_page() as opened:
         phone.get_by_role("link", name="Claim the OpenTrain account").first.click()
     wide += wider_than_the_screen(opened.value, "the sandbox's claim page")
+
+    act_as(phone, "Read-only token (no payments:write)")
+    sync_account("readonly")
+    phone.goto("/")
+    wide += wider_than_the_screen(phone, "a read-only key in Setup")
+    act_as(phone, "No payment method")
+    sync_account("nobilling")
+    phone.goto("/milestones/ms_nobilling_hourly_38_1/fund/?contract=ctr_nobilling_hourly_38")
+    phone.get_by_role("button", name="Request funding").click()  # refused: no payment method
+    expect(phone.locator(".problem")).to_be_visible()
+    wide += wider_than_the_screen(phone, "the funding request refused")
+    phone.goto("/")
+    wide += wider_than_the_screen(phone, "no payment method in Setup")
+    phone.goto(phone.locator("a[href*='/sandbox/billing/']").first.get_attribute("href"))
+    wide += wider_than_the_screen(phone, "the sandbox's billing page")
     assert wide == []
+    assert violations == []
 
 
 def test_a_milestone_from_its_form_to_a_confirmed_approval_never_scrolls_sideways(phone):
