@@ -30,10 +30,15 @@ check-python:
 	  echo "error: Python 3.12 or newer is needed (Django 6.1) and none was found on PATH."; \
 	  echo "       Install it (e.g. 'pyenv install 3.12') and run make again."; exit 1; fi
 
+# pip's own words (its commands, setuptools' warnings) go to .venv/pip.log, shown only if it fails.
 $(BIN)/.installed: pyproject.toml | check-python
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "Installing the dashboard's Python packages into $(VENV) ..."
+	@export PIP_DISABLE_PIP_VERSION_CHECK=1; \
+	{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[dev]'; } \
+	  >$(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; \
+	  echo "error: pip could not install the packages (its output is above, and in $(VENV)/pip.log)."; \
+	  exit 1; }
 	@touch $@
 
 install: $(BIN)/.installed .env
@@ -52,16 +57,18 @@ setup: install
 
 # The web server and the sync worker (the Procfile's two processes) together; Ctrl-C stops both.
 # On the sandbox (no OT_API_TOKEN) the worker first registers the sandbox's webhook to this server.
-# The sign-in is printed last, once the server answers.
+# What it prints is what a person needs: problems (the worker's warnings; runserver's errors, system
+# checks and access log, which go to stderr, not its banner) and last, once the server answers, the
+# address and the sign-in. runserver runs in the foreground: when it stops (Ctrl-C, or a port in
+# use) the worker stops with it.
 WEBHOOK_URL := http://127.0.0.1:$(PORT)/webhooks/opentrain/
 run: setup
 	@register=""; if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
 	  register="--register-webhook $(WEBHOOK_URL)"; fi; \
-	trap 'kill 0' INT TERM; \
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	LOG_LEVEL=WARNING $(BIN)/python manage.py sync_worker $$register & \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
 	{ $(BIN)/python scripts/wait_for_port.py $(PORT) && $(BIN)/python manage.py ensure_local_user; } & \
-	wait
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) >/dev/null
 
 # Start over: delete the SQLite database (dashboard and sandbox), then set up again.
 reset: install

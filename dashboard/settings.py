@@ -343,9 +343,18 @@ LOGGING = {
         "no_query_values": {"()": "dashboard.logs.NoQueryValues"},
         "quiet_sandbox_api": {"()": "dashboard.logs.QuietSandboxApi"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "errors": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "level": "ERROR"},
+    },
     "loggers": {
         "dashboard": {"handlers": ["console"], "level": LOG_LEVEL},
+        # The task runner's own lines ("Starting worker", each task's start and end, "shutting
+        # down") are not news; a failed task is, with its traceback (Django's default console
+        # showed it only with DEBUG on). The worker sets these loggers' levels from its
+        # verbosity, so the handler's level is what holds.
+        "django.tasks": {"handlers": ["errors"], "propagate": False},
+        "django_tasks_db": {"handlers": ["errors"], "propagate": False},
         "sandbox": {"handlers": ["console"], "level": LOG_LEVEL},
         # httpx names every request's full URL at INFO: a chat channel's URL is a secret.
         "httpx": {"level": "WARNING"},
@@ -389,3 +398,4 @@ LOGGING["filters"]["request_id"] = {"()": "log_request_id.filters.RequestIDFilte
 # Django attaches the request to its own lines (django.request); its repr carries the query string.
 LOGGING["formatters"]["json"]["reserved_attrs"] = [*RESERVED_ATTRS, "request"]
 LOGGING["handlers"]["console"]["filters"] = ["request_id"]
+LOGGING["handlers"]["errors"]["filters"] = ["request_id"]

@@ -96,7 +96,15 @@ def _sync_once(account: Account, token: str, *, full: bool) -> None:
     except OpenTrainError as error:
         problem = explain(error)
         reason = error.code or error.status
-        logger.warning("sync of %s failed: %s", account, reason, extra={"account": account.pk})
+        # OpenTrain's requestId, for its support (the page shows the PM the same one).
+        request_id = f" requestId={error.request_id}" if error.request_id else ""
+        logger.warning(
+            "sync of %s failed: %s%s",
+            account,
+            reason,
+            request_id,
+            extra={"account": account.pk, "ot_request_id": error.request_id},
+        )
         account.record_failure(f"{problem.title}. {problem.message}", error.request_id)
         account.bump()
         return

@@ -62,9 +62,9 @@ def use_client(client: httpx.Client | None) -> httpx.Client | None:
 
 @contextlib.contextmanager
 def quiet_successes():
-    """Successful requests made inside are logged at DEBUG, not INFO: a reconciliation's
-    thousands of reads would bury everything else. Failures still log at INFO, and every request
-    is still counted in the metrics."""
+    """Successful requests made inside are logged at DEBUG, not INFO: the worker's feed reads and
+    a reconciliation's thousands of reads would bury everything else. Failures log as anywhere
+    else, and every request is still counted in the metrics."""
     token = _quiet.set(True)
     try:
         yield
@@ -225,10 +225,8 @@ def _log(
     route = path.partition("?")[0]
     ms = (time.monotonic() - started) * 1000
     metrics.record_upstream(method, route_template(route), status, ms / 1000, attempt)
-    success = isinstance(status, int) and 200 <= status < 300
-    level = logging.DEBUG if success and _quiet.get() else logging.INFO
     logger.log(
-        level,
+        _level(status),
         "opentrain %s %s -> %s in %.0f ms%s",
         method,
         route,
@@ -244,3 +242,13 @@ def _log(
             "ot_request_id": request_id,
         },
     )
+
+
+def _level(status: int | str) -> int:
+    """A refusal (4xx) is OpenTrain's answer, and the code that asked decides whether it is a
+    problem (a sync says so at WARNING); OpenTrain failing (5xx, no answer) is one already."""
+    if isinstance(status, str) or status >= 500:
+        return logging.WARNING
+    if status >= 300:
+        return logging.INFO
+    return logging.DEBUG if _quiet.get() else logging.INFO

@@ -117,5 +117,5 @@ def test_a_syncs_successful_reads_log_at_debug_and_the_failed_one_as_usual(sandb
         for record in caplog.records
         if record.name == "dashboard.opentrain" and DETAIL in record.ot_route
     }
-    assert reads[broken] == logging.INFO
+    assert reads[broken] == logging.WARNING
     assert {reads[contract_id] for contract_id in listed[: listed.index(broken)]} == {logging.DEBUG}

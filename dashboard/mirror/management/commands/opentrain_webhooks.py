@@ -5,14 +5,15 @@
     python manage.py opentrain_webhooks delete wh_123
 
 `register` stores the `whsec_` secret OpenTrain shows once, so the receiver can verify deliveries.
-On the sandbox it registers for every demo account that may.
+On the sandbox it registers for every demo account that may; with `-v 0` (the worker at `make run`)
+it prints only problems, and the demo accounts made to be refused say so in one line.
 """
 
 from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard import opentrain
+from dashboard import demo_accounts, opentrain
 from dashboard.mirror import accounts, sync
 from dashboard.mirror.models import WebhookSubscription
 from dashboard.opentrain import OpenTrainError
@@ -37,6 +38,28 @@ def check_url(url: str) -> None:
         return
     raise CommandError(
         f"OpenTrain delivers webhooks only to https URLs (or http on localhost), not {url!r}."
+    )
+
+
+def refused_by_design(error: OpenTrainError) -> bool:
+    """A sandbox demo account that lacks the scope or the feature on purpose, to show OpenTrain's
+    refusals: the worker polls its updates feed instead, as it would for a real one."""
+    details = error.details
+    return demo_accounts.sandbox_mode() and (
+        "webhooks:manage" in (details.get("requiredScopes") or [])
+        or details.get("featureKey") == "public_api_webhooks"
+    )
+
+
+def by_design_in_words(count: int) -> str:
+    if count == 1:
+        return (
+            "1 demo account cannot register a webhook (by design: it shows OpenTrain's errors); "
+            "the worker polls its updates feed instead."
+        )
+    return (
+        f"{count} demo accounts cannot register webhooks (by design: they show OpenTrain's "
+        "errors); the worker polls their updates feed instead."
     )
 
 
@@ -80,25 +103,31 @@ class Command(BaseCommand):
             raise CommandError("No OpenTrain account to act for (is the sandbox running?).")
         getattr(self, f"_{action}")(known, **options)
 
-    def _register(self, known, *, url, **options):
+    def _register(self, known, *, url, verbosity, **options):
         check_url(url)
-        failures = []
+        failures, by_design = [], 0
         for account in known:
             try:
-                self._register_one(account, url)
+                self._register_one(account, url, verbosity)
             except OpenTrainError as error:
-                failures.append(f"{account.label}: {in_words(error)}")
+                if verbosity == 0 and refused_by_design(error):
+                    by_design += 1
+                else:
+                    failures.append(f"{account.label}: {in_words(error)}")
         for failure in failures:
             self.stderr.write(failure)
-        if len(failures) == len(known):
+        if by_design:
+            self.stdout.write(by_design_in_words(by_design))
+        if len(failures) + by_design == len(known):
             raise CommandError("No webhook was registered.")
 
-    def _register_one(self, account, url):
+    def _register_one(self, account, url, verbosity):
         mirror = sync.account_for(account.fingerprint, account.label)
         existing = [w for w in opentrain.list_webhooks(account.token) if w.get("url") == url]
         stored = {w.webhook_id for w in mirror.webhooks.all()}
         if any(w.get("id") in stored for w in existing):
-            self.stdout.write(f"{account.label}: already registered for {url}")
+            if verbosity:
+                self.stdout.write(f"{account.label}: already registered for {url}")
             return
         for webhook in existing:  # registered before, but its secret is lost: start over
             opentrain.delete_webhook(account.token, str(webhook.get("id")))
@@ -110,7 +139,8 @@ class Command(BaseCommand):
             secret=secret,
             event_types=EVENT_TYPES,
         )
-        self.stdout.write(f"{account.label}: registered webhook {webhook.get('id')} for {url}")
+        if verbosity:
+            self.stdout.write(f"{account.label}: registered webhook {webhook.get('id')} for {url}")
 
     def _list(self, known, **options):
         for account in known:
