@@ -59,10 +59,13 @@ setup: install
 # On the sandbox (no OT_API_TOKEN) the worker first registers the sandbox's webhook to this server.
 # What it prints is what a person needs: problems (the worker's warnings; runserver's errors, system
 # checks and access log, which go to stderr, not its banner) and last, once the server answers, the
-# address and the sign-in. runserver runs in the foreground: when it stops (Ctrl-C, or a port in
-# use) the worker stops with it.
+# address and the sign-in (not for another server already on the port: that stops it first).
+# runserver runs in the foreground: when it stops (Ctrl-C, an error) the worker stops with it.
 WEBHOOK_URL := http://127.0.0.1:$(PORT)/webhooks/opentrain/
 run: setup
+	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(PORT)), 1)" 2>/dev/null; then \
+	  echo "error: something already answers on 127.0.0.1:$(PORT). Stop it, or pick another port: PORT=9000 make run"; \
+	  exit 1; fi
 	@register=""; if $(BIN)/python manage.py help seed_sandbox >/dev/null 2>&1; then \
 	  register="--register-webhook $(WEBHOOK_URL)"; fi; \
 	trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
