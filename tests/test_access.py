@@ -21,13 +21,29 @@ from tests.url_helpers import URLS
 
 # Open to anyone: the sign-in page, and the sandbox API, which answers to bearer tokens instead.
 # Also the load balancer's probes, Prometheus' /metrics (a bearer token of its own) and
-# OpenTrain's webhook (a signature instead): each is checked below and in its own tests.
-PUBLIC = {"login", "healthz", "readyz", "metrics", "opentrain_webhook"}
+# OpenTrain's webhook (a signature instead), an e-mail's one-click unsubscribe (a signed token
+# instead) and the sandbox's team chat receiver (the worker posts to it like to Slack): each is
+# checked below and in its own tests (tests/notify/test_unsubscribe.py, sandbox/test_outbox.py).
+PUBLIC = {
+    "login",
+    "healthz",
+    "readyz",
+    "metrics",
+    "opentrain_webhook",
+    "unsubscribe",
+    "sandbox:chat",
+}
 # Views that take a POST from any signed-in person: signing out, picking a sandbox demo account,
 # asking for a sync (it only reads from OpenTrain), and snoozing an inbox item (it only changes
 # what that person sees). Checking the setup again is an editor's: it changes what blocks every
 # editor's buttons and spends the account's rate limit (tests/test_setup_recheck.py).
-ANYONE_MAY_POST = {"logout", "switch_sandbox_account", "sync_now", "inbox_snooze"}
+ANYONE_MAY_POST = {
+    "logout",
+    "switch_sandbox_account",
+    "sync_now",
+    "inbox_snooze",
+    "notification_settings",  # that person's own notifications (tests/notify/test_settings_page.py)
+}
 # A complete, valid milestone form, so a forged POST that got through would really create one.
 MILESTONE = {
     "name": "Forged",
