@@ -18,7 +18,7 @@ help:
 	@echo "make reset        start over: delete the SQLite database (dashboard and sandbox) and set up again"
 	@echo "make test         lint (ruff, import-linter) and every test, browser tests included"
 	@echo "make screenshots  save a PNG of each main screen under docs/screenshots/"
-	@echo "make bench        measure pages from the mirror, the sync and webhooks (docs/benchmarks.md), batches (docs/benchmarks-batch.md)"
+	@echo "make bench        measure pages from the mirror, the sync and webhooks (docs/benchmarks.md), batches (docs/benchmarks-batch.md), notifications (docs/benchmarks-notify.md)"
 	@echo "                  (BENCH_ARGS=--quick: small sizes only, two to three minutes)"
 	@echo "make multihost    two app servers on PostgreSQL + Redis (needs MULTIHOST_DATABASE_URL and"
 	@echo "                  MULTIHOST_CACHE_URL: eval \"\$$(tests/multihost/services.sh)\" starts both)"
