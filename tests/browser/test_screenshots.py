@@ -93,3 +93,9 @@ def test_save_a_screenshot_of_each_main_screen(new_context, sign_in, size, viewp
 
     page.goto("/activity/")
     shoot("activity")
+
+    page.goto("/settings/notifications/")
+    shoot("notifications")
+
+    page.goto("/settings/channels/")
+    shoot("channels")
