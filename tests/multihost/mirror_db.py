@@ -3,6 +3,8 @@ earlier run (tests/multihost/services.sh keeps it) holds accounts synced long ag
 would rightly call stale."""
 
 MIRROR_TABLES = (
+    "notify_notice",  # notices and alerts point at the mirror's accounts
+    "notify_alert",
     "mirror_inboxitem",
     "mirror_budgetsnapshot",
     "mirror_milestone",
