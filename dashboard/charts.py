@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from dashboard import words
 
-WIDTH, HEIGHT = 460, 270  # the viewBox; CSS makes it as wide as its box, up to 40rem
-FONT = 12  # px in the viewBox: about 10 px on a 390 px phone, 17 px on a laptop
+WIDTH, HEIGHT = 460, 280  # the viewBox; CSS makes it as wide as its box, up to 36rem
+FONT = 14  # px in the viewBox: 11 px on a 390 px phone, 17.5 px on a laptop
 STEPS = [Decimal(m) for m in ("0.1", "0.2", "0.25", "0.5", "1", "2", "2.5")]  # times a power of 10
 
 # Each payment model: a colour with at least 3:1 contrast on white, and a pattern, so colour is
@@ -80,9 +80,10 @@ class Chart:
     left: float = 0
     right: float = WIDTH - 10
     top: float = 24
-    bottom: float = HEIGHT - 46
+    bottom: float = HEIGHT - 50
     width: int = WIDTH
     height: int = HEIGHT
+    font: int = FONT
     series: tuple = ()  # bars: the payment models, in legend order
     bars: tuple = ()
     funded_path: str = ""  # timeline: the funded step line's d=
