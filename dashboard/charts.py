@@ -185,7 +185,9 @@ def month_bars(months, funded, paid, payment_types, *, title, desc, chart_id) ->
     return replace(chart, y_ticks=y_ticks, x_ticks=x_ticks, left=round(left, 2), bars=tuple(bars))
 
 
-def budget_timeline(*, funded, used, marks, due, forecast, title, desc, chart_id) -> Chart:
+def budget_timeline(
+    *, funded, used, marks=(), due=(), forecast=None, title, desc, chart_id
+) -> Chart:
     rows = [(at, "Funded", words.money(v)) for at, v in funded]
     rows += [(at, "Used", words.money(v)) for at, v in used]
     rows += [(m.at, MARK_NAMES.get(m.kind, m.kind), m.label) for m in marks]
@@ -199,9 +201,10 @@ def budget_timeline(*, funded, used, marks, due, forecast, title, desc, chart_id
         return Chart(chart_id, title, desc, "No budget history for this contract yet.", table)
 
     chart = Chart(chart_id, title, desc, "", table)
-    amounts = [v for _, v in funded + used] + [forecast.start_used, forecast.level] * bool(forecast)
+    amounts = [v for _, v in [*funded, *used]]
+    amounts += [forecast.start_used, forecast.level] if forecast else []
     y_ticks, y, left = _money_axis(max(amounts), chart.top, chart.bottom)
-    moments = [at for at, _ in funded + used + due] + [m.at for m in marks]
+    moments = [at for at, _ in [*funded, *used, *due]] + [m.at for m in marks]
     moments += [forecast.start, forecast.end] if forecast else []
     start, end = min(moments), max(moments)
     if end - start < timedelta(days=1):

@@ -280,6 +280,19 @@ def test_the_money_axis_has_three_to_five_round_ticks_from_zero(make):
     assert all(re.fullmatch(r"\$[\d,]+", label) for label in labels)
 
 
+def test_a_timeline_takes_tuples_and_needs_no_marks_due_dates_or_forecast():
+    chart = charts.budget_timeline(
+        funded=((day(1), Decimal("500")),),
+        used=(),
+        title="Budget over time",
+        desc="Nothing used yet.",
+        chart_id="budget",
+    )
+    svg = picture(render(chart))
+    assert find(svg, "path", "chart-funded") and not find(svg, "line", "chart-forecast")
+    assert find(svg, "polyline", "chart-used") == []
+
+
 def test_nice_ticks_step_evenly_past_the_largest_amount():
     assert charts.nice_ticks(Decimal("4000")) == [0, 1000, 2000, 3000, 4000]
     assert charts.nice_ticks(Decimal("4001")) == [0, 2000, 4000, 6000]
