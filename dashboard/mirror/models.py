@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from dashboard import opentrain
@@ -174,6 +175,12 @@ class Contract(models.Model):
     attention_next_at = models.DateTimeField(
         default=NEVER, help_text="When the clock next changes the score."
     )
+    # Money in the vocabulary's four words (SPEND_TERMS), from this answer (mirror/money.py);
+    # `used_usd` is None when it cannot be known: no rate, or a budget never read.
+    committed_usd = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    funded_usd = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    used_usd = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    paid_usd = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     data = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
     synced_at = models.DateTimeField(auto_now=True)
 
@@ -278,6 +285,9 @@ class Milestone(models.Model):
     needs_review = models.BooleanField(default=False)
     pending_approval = models.BooleanField(default=False)
     upstream_created_at = models.DateTimeField(null=True, blank=True)
+    # When the dashboard saw the money move (mirror/money.py): the API sends no such moment.
+    funded_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -296,8 +306,26 @@ class Milestone(models.Model):
         return f"#{self.number} {self.name}"
 
 
+class SnapshotQuerySet(models.QuerySet):
+    def thin(self, before: datetime) -> int:
+        """Keep, of the snapshots observed before `before`, the last of each contract's day (in
+        TIME_ZONE); returns how many went."""
+        day = TruncDate("observed_at", tzinfo=timezone.get_current_timezone())
+        later = BudgetSnapshot.objects.annotate(day=day).filter(
+            contract=OuterRef("contract"),
+            day=OuterRef("day"),
+            observed_at__gt=OuterRef("observed_at"),
+            observed_at__lt=before,
+        )
+        deleted, _ = (
+            self.filter(observed_at__lt=before).annotate(day=day).filter(Exists(later)).delete()
+        )
+        return deleted
+
+
 class BudgetSnapshot(models.Model):
-    """One row per observed change of a contract's consumed volume or budget state."""
+    """One row per observed change of a contract's consumed volume or budget state, one per clock
+    hour at most (mirror/store.py), thinned to one a day after 30 days (mirror/tasks.py)."""
 
     # Indexed by (contract, observed_at).
     contract = models.ForeignKey(
@@ -309,12 +337,60 @@ class BudgetSnapshot(models.Model):
     consumed_volume = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     consumed_fraction = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
 
+    objects = SnapshotQuerySet.as_manager()
+
     class Meta:
         ordering = ["contract", "observed_at", "id"]
         indexes = [models.Index(fields=["contract", "observed_at"], name="mirror_budget_when")]
 
     def __str__(self):
         return f"{self.state} {self.consumed_volume} at {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class SpendMonth(models.Model):
+    """Money funded and paid in one month (cut in TIME_ZONE), per payment model and contract
+    status: kept up to date as milestones are written (mirror/money.py), so the spend page sums
+    a dozen rows, never every milestone."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, db_index=False)
+    month = models.DateField(help_text="Its first day.")
+    payment_type = models.CharField(max_length=40)
+    contract_status = models.CharField(max_length=40)
+    funded_usd = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    paid_usd = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "month", "payment_type", "contract_status"],
+                name="mirror_spend_month_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.payment_type} {self.contract_status}"
+
+
+class SpendDay(models.Model):
+    """Money used in one day (TIME_ZONE), per payment model and contract status: the changes of
+    the contracts' `used_usd` the dashboard saw, for the burn over the last 7 and 30 days."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, db_index=False)
+    day = models.DateField()
+    payment_type = models.CharField(max_length=40)
+    contract_status = models.CharField(max_length=40)
+    used_usd = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "payment_type", "contract_status"],
+                name="mirror_spend_day_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.payment_type} {self.contract_status}"
 
 
 class InboxItem(models.Model):

@@ -13,7 +13,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from dashboard import opentrain, submissions
-from dashboard.mirror import attention
+from dashboard.mirror import attention, money
 from dashboard.mirror.models import (
     Account,
     BudgetSnapshot,
@@ -59,6 +59,7 @@ def contract_fields(contract: opentrain.Contract, data: dict) -> dict:
         "milestone_count": len(contract.milestones_data),
         "latest_milestone_status": latest.status[:40] if latest else "",
         **attention.columns(contract),
+        **money.columns(contract),
         "data": data,
     }
 
@@ -116,7 +117,12 @@ def save_contracts(account: Account, contracts: list[opentrain.Contract]) -> int
             ).values_list("contract_id", "pk")
         )
         changed = [(pks[contract.id], contract, before) for contract, before in changed]
-        _save_milestones(changed)
+        ledger = money.Ledger(account.pk)
+        for row, (_, _, before) in zip(rows, changed, strict=True):
+            if before is not None:
+                ledger.used(_kind(row), before.used_usd, row["used_usd"], now)
+        _save_milestones(changed, now, ledger)
+        ledger.apply()
         _save_inbox_items(account, changed)
         _observe_budgets(changed, now)
     # A milestone the dashboard sent without hearing back may be among the new ones.
@@ -129,8 +135,9 @@ def _stored(account: Account, contract_ids: list[str]) -> dict[str, Contract]:
     last = BudgetSnapshot.objects.filter(contract=OuterRef("pk")).order_by("-observed_at", "-id")
     rows = (
         Contract.objects.filter(account=account, contract_id__in=contract_ids)
-        .only("contract_id", "data")
+        .only("contract_id", "data", "payment_type", "status", "used_usd")
         .annotate(
+            last_observed=Subquery(last.values("observed_at")[:1]),
             last_state=Subquery(last.values("state")[:1]),
             last_consumed=Subquery(last.values("consumed_volume")[:1]),
             last_snapshot=Subquery(last.values("pk")[:1]),
@@ -139,22 +146,38 @@ def _stored(account: Account, contract_ids: list[str]) -> dict[str, Contract]:
     return {row.contract_id: row for row in rows}
 
 
-def _save_milestones(changed: list[tuple]) -> None:
-    wanted = {}
-    for pk, contract, _ in changed:
+def _kind(row) -> tuple[str, str]:
+    """A contract's payment model and status, as the months and days file its money."""
+    if isinstance(row, dict):
+        return row["payment_type"], row["status"]
+    return row.payment_type, row.status
+
+
+def _save_milestones(changed: list[tuple], now, ledger: money.Ledger) -> None:
+    """Upsert the milestones of these contracts, with when their money moved, and move the
+    account's months by the difference (every stored milestone out, every answered one in)."""
+    stored: dict[int, dict] = {pk: {} for pk, _, _ in changed}
+    for pk, contract_pk, milestone_id, amount, funded_at, paid_at in Milestone.objects.filter(
+        contract__in=list(stored)
+    ).values_list("pk", "contract", "milestone_id", "amount_usd", "funded_at", "paid_at"):
+        stored[contract_pk][milestone_id] = (pk, amount, funded_at, paid_at)
+    wanted, gone = {}, []
+    for pk, contract, before in changed:
+        for _, amount, funded_at, paid_at in stored[pk].values():
+            ledger.milestone(-1, _kind(before), amount, funded_at, paid_at)
+        kind = (contract.payment_type[:40], contract.status[:40])
         for milestone in contract.milestones:
-            wanted[pk, milestone.id] = {
-                "contract_id": pk,
-                "milestone_id": milestone.id,
-                **milestone_fields(milestone),
-            }
-    # Refunded and cancelled milestones drop out of OpenTrain's answer: they go here too.
-    stored = Milestone.objects.filter(contract__in=[pk for pk, _, _ in changed])
-    gone = [
-        pk
-        for pk, contract_pk, milestone_id in stored.values_list("pk", "contract", "milestone_id")
-        if (contract_pk, milestone_id) not in wanted
-    ]
+            fields = milestone_fields(milestone)
+            known = stored[pk].get(milestone.id)
+            # Money that moved before the dashboard first read the contract: at its creation.
+            first_seen = (fields["upstream_created_at"] if before is None else None) or now
+            fields |= money.moments(milestone.status, known and known[2:], first_seen)
+            wanted[pk, milestone.id] = {"contract_id": pk, "milestone_id": milestone.id, **fields}
+            ledger.milestone(1, kind, fields["amount_usd"], fields["funded_at"], fields["paid_at"])
+        # Refunded and cancelled milestones drop out of OpenTrain's answer: they go here too.
+        gone += [
+            row[0] for milestone_id, row in stored[pk].items() if (pk, milestone_id) not in wanted
+        ]
     if gone:
         Milestone.objects.filter(pk__in=gone).delete()
     _upsert(Milestone, list(wanted.values()), conflict=["contract_id", "milestone_id"])
@@ -178,8 +201,11 @@ def inbox_item_rows(account_pk: int, contract_pk: int, contract: opentrain.Contr
 
 
 def _observe_budgets(changed: list[tuple], now) -> None:
-    """A budget snapshot for each contract whose consumed volume or state moved since its last."""
-    snapshots = []
+    """A budget snapshot for each contract whose consumed volume or state moved since its last:
+    one per contract and clock hour at most (a later change within the hour updates it), so the
+    history stays bounded (`BudgetSnapshot.objects.thin` keeps one a day after 30 days)."""
+    snapshots, updated = [], []
+    hour = now.replace(minute=0, second=0, microsecond=0)
     for pk, contract, before in changed:
         budget = contract.budget
         if budget is None:
@@ -191,17 +217,24 @@ def _observe_budgets(changed: list[tuple], now) -> None:
             and before.last_consumed == budget.consumed_volume
         ):
             continue
-        snapshots.append(
-            {
-                "contract_id": pk,
-                "observed_at": now,
-                "state": budget.state[:20],
-                "funded_volume": budget.funded_volume,
-                "consumed_volume": budget.consumed_volume,
-                "consumed_fraction": budget.consumed_fraction,
-            }
-        )
+        snapshot = {
+            "contract_id": pk,
+            "observed_at": now,
+            "state": budget.state[:20],
+            "funded_volume": budget.funded_volume,
+            "consumed_volume": budget.consumed_volume,
+            "consumed_fraction": budget.consumed_fraction,
+        }
+        if before is not None and before.last_observed is not None and before.last_observed >= hour:
+            updated.append(BudgetSnapshot(pk=before.last_snapshot, **snapshot))
+        else:
+            snapshots.append(snapshot)
     _upsert(BudgetSnapshot, snapshots)
+    if updated:
+        BudgetSnapshot.objects.bulk_update(
+            updated,
+            ["observed_at", "state", "funded_volume", "consumed_volume", "consumed_fraction"],
+        )
 
 
 def _upsert(model, rows: list[dict], conflict: list[str] | None = None) -> None:
@@ -230,15 +263,20 @@ def _upsert(model, rows: list[dict], conflict: list[str] | None = None) -> None:
 
 
 def forget_contract(account: Account, contract_id: str) -> bool:
-    deleted, _ = Contract.objects.filter(account=account, contract_id=contract_id).delete()
-    return bool(deleted)
+    return _forget(account, Contract.objects.filter(account=account, contract_id=contract_id))
 
 
 def forget_contracts_except(account: Account, contract_ids: set[str]) -> bool:
     """Drop contracts OpenTrain no longer lists for this account."""
-    deleted, _ = (
-        Contract.objects.filter(account=account).exclude(contract_id__in=contract_ids).delete()
+    return _forget(
+        account, Contract.objects.filter(account=account).exclude(contract_id__in=contract_ids)
     )
+
+
+def _forget(account: Account, contracts) -> bool:
+    with transaction.atomic():
+        money.forget(account.pk, contracts)
+        deleted, _ = contracts.delete()
     return bool(deleted)
 
 

@@ -14,10 +14,12 @@ from django_tasks_db.models import DBTaskResult
 
 from dashboard import submissions
 from dashboard.mirror import accounts, signals, sync
-from dashboard.mirror.models import Delivery
+from dashboard.mirror.models import BudgetSnapshot, Delivery
 
 # A redelivery older than this is not expected, and the sync has long applied what it said.
 KEEP_DELIVERIES = timedelta(days=30)
+# Budget snapshots older than this are thinned to one a contract a day, once a day.
+THIN_SNAPSHOTS_AFTER = timedelta(days=30)
 # While a milestone write's outcome is not known, the ticker reads the feed this often, so that a
 # write OpenTrain carried out after the dashboard gave up settles within seconds of the feed
 # showing it, even where no webhook arrives.
@@ -78,6 +80,18 @@ def prune_deliveries() -> int:
     return deleted
 
 
+@task()
+def thin_budget_history() -> int:
+    """Keep one budget snapshot a contract a day for those older than 30 days; returns how many
+    went (the contract page's chart needs no more, and the table stays bounded)."""
+    return BudgetSnapshot.objects.thin(before=timezone.now() - THIN_SNAPSHOTS_AFTER)
+
+
+def _ran_today(task_) -> bool:
+    since = timezone.now() - timedelta(days=1)
+    return DBTaskResult.objects.filter(task_path=task_.module_path, enqueued_at__gte=since).exists()
+
+
 def poll_seconds() -> float:
     """How long the worker's ticker waits before the next upkeep."""
     if submissions.watching():
@@ -87,9 +101,12 @@ def poll_seconds() -> float:
 
 def request_upkeep() -> int:
     """What the worker's ticker queues every OT_SYNC_POLL_SECONDS: a sync of every account (the
-    backstop for missed webhooks) and, unless one is waiting, the pruning of old deliveries."""
+    backstop for missed webhooks) and, unless one is waiting, the pruning of old deliveries, and
+    once a day the thinning of old budget snapshots."""
     if not _waiting(prune_deliveries):
         prune_deliveries.enqueue()
+    if not _ran_today(thin_budget_history):
+        thin_budget_history.enqueue()
     queued = request_sync_all()
     signals.worker_ticked.send(sender=None)
     return queued

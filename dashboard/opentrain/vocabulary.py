@@ -35,6 +35,28 @@ NOT_FUNDED, FUNDED = "NOT_FUNDED", "ACTIVE_FUNDED"
 OPEN_STATUSES = (NOT_FUNDED, FUNDED)
 UNFUNDED_GRACE = timedelta(days=1)
 
+# Money's four words (the spend page, its help and its exports), defined once. Statuses past
+# ACTIVE_FUNDED that the API has not shown yet are read as its docs name them (section 7).
+CANCELLED_STATUSES = frozenset({"CANCELLED", "REFUNDED"})
+PAID = "PAID"
+UNDER_REVIEW_STATUSES = frozenset({"PENDING_APPROVAL", "APPROVED", "DISPUTED"})
+FUNDED_STATUSES = frozenset({FUNDED, PAID, *UNDER_REVIEW_STATUSES})
+SPEND_TERMS = {
+    "committed": "Every milestone that is not cancelled or refunded, funded or not.",
+    "funded": "Money put in escrow: milestones active and funded, and every status after that.",
+    "used": "Hourly and per-label contracts: the volume used times the rate. Fixed price: funded "
+    "milestones under review or paid.",
+    "paid": "Released to the AI trainer.",
+}
+
+
+def is_used_fixed_price(status: str, needs_review: bool, pending_approval: bool) -> bool:
+    """Whether a fixed-price milestone's amount counts as used: funded and under review, or paid."""
+    if status == PAID or status in UNDER_REVIEW_STATUSES:
+        return True
+    return status == FUNDED and (needs_review or pending_approval)
+
+
 APPROVAL_TYPES = {
     "milestone_fund": "Fund milestone",
     "milestone_approve": "Release payout",

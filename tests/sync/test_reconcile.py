@@ -1,8 +1,10 @@
 """Full reconciliation: the mirror equals what the sandbox answers, and doing it twice changes
 nothing."""
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 
 from dashboard import opentrain
@@ -69,17 +71,23 @@ def test_a_failed_sync_is_recorded_in_words_and_keeps_the_mirror(sandbox, db):
     assert account.synced_at is not None
 
 
-def test_a_full_sync_after_usage_adds_one_budget_history_row_for_that_contract_only(sandbox, db):
-    account = sync_account(demo.OWNER)
+def _used_past_low(account):
     row = next(
         c
         for c in Contract.objects.filter(account=account, budget_state="OK")
         if c.as_result().budget.funded_volume
     )
-    others = BudgetSnapshot.objects.exclude(contract=row).count()
     budget = row.as_result().budget
-
     log_usage(row.contract_id, budget.funded_volume * Decimal("0.85") - budget.consumed_volume)
+    return row
+
+
+def test_usage_seen_in_a_later_hour_adds_one_budget_history_row_for_that_contract_only(sandbox, db):
+    account = sync_account(demo.OWNER)
+    BudgetSnapshot.objects.update(observed_at=F("observed_at") - timedelta(hours=2))
+    others = BudgetSnapshot.objects.count() - 1
+
+    row = _used_past_low(account)
     sync_account(demo.OWNER)
     sync_account(demo.OWNER)
 
@@ -87,6 +95,20 @@ def test_a_full_sync_after_usage_adds_one_budget_history_row_for_that_contract_o
     assert [h.state for h in history] == ["OK", "LOW"]
     assert history.last().consumed_fraction == Decimal("0.85")
     assert BudgetSnapshot.objects.exclude(contract=row).count() == others
+
+
+def test_usage_seen_within_the_same_hour_updates_that_hours_budget_history_row(sandbox, db):
+    account = sync_account(demo.OWNER)
+    if timezone.now().minute == 59:  # the next sync may fall in the next clock hour
+        BudgetSnapshot.objects.update(observed_at=F("observed_at") - timedelta(minutes=1))
+    total = BudgetSnapshot.objects.count()
+
+    row = _used_past_low(account)
+    sync_account(demo.OWNER)
+
+    history = BudgetSnapshot.objects.filter(contract=row)
+    assert [(h.state, h.consumed_fraction) for h in history] == [("LOW", Decimal("0.85"))]
+    assert BudgetSnapshot.objects.count() == total
 
 
 def test_a_milestone_cancelled_upstream_leaves_the_mirror_on_the_next_full_sync(sandbox, db):

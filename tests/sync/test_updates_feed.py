@@ -2,10 +2,12 @@
 events before it were applied, and repeats, faults and rate limits do no harm."""
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
+from django.db.models import F
 from django.test import Client
 
 from dashboard.mirror.models import Account, BudgetSnapshot, Contract, Milestone
@@ -138,6 +140,8 @@ def test_a_rate_limited_feed_is_waited_out(sandbox, db):
 
 def test_usage_moves_the_mirrored_budget_and_keeps_its_history(sandbox, db, settings):
     sync_account(demo.OWNER)
+    # The first sync was hours ago: the history keeps one row a contract an hour.
+    BudgetSnapshot.objects.update(observed_at=F("observed_at") - timedelta(hours=2))
     row = next(
         c
         for c in Contract.objects.exclude(payment_type="FIXED_PRICE").filter(budget_state="OK")

@@ -1,0 +1,355 @@
+"""Where the money went and where it is going (issue 28): the account's totals in the
+vocabulary's four words, its months, its burn and the budgets that run out first, and one
+contract's budget over time. No HTTP here.
+
+Everything is read from what the mirror keeps as it writes a contract (`mirror/money.py`): the
+contracts' money columns, the months and the days. No view sums every milestone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from dashboard import words
+from dashboard.mirror.models import BudgetSnapshot, Contract, SpendDay, SpendMonth
+from dashboard.opentrain.vocabulary import SPEND_TERMS, UNITS, milestone_cost
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+PACE_WINDOW = timedelta(days=7)  # the burn a forecast runs at, as the inbox's
+RUNS_OUT_SHOWN = 10
+# The budgets the "runs out first" table weighs: those used lately, the most used first.
+RUNS_OUT_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the page and its exports are narrowed to; empty means all."""
+
+    payment_type: str = ""
+    status: str = ""
+    start: date | None = None  # first month shown (its first day)
+    end: date | None = None  # last month shown (its first day)
+
+    def contracts(self, account):
+        rows = Contract.objects.for_account(account)
+        if self.payment_type:
+            rows = rows.filter(payment_type=self.payment_type)
+        if self.status:
+            rows = rows.filter(status=self.status)
+        return rows
+
+    def buckets(self, model, account):
+        rows = model.objects.filter(account=account)
+        if self.payment_type:
+            rows = rows.filter(payment_type=self.payment_type)
+        if self.status:
+            rows = rows.filter(contract_status=self.status)
+        return rows
+
+
+@dataclass
+class Totals:
+    committed: Decimal
+    funded: Decimal
+    used: Decimal
+    paid: Decimal
+    contracts: int
+    without_rate: int  # hourly or per-label contracts with no rate: not in "used"
+    without_budget: int  # contracts whose budget was never read: not in "used"
+    funded_of_used: Decimal  # the funded money of the contracts counted in "used"
+
+    @property
+    def left(self) -> Decimal:
+        """Funded and not used yet, over the contracts whose use is known."""
+        return max(self.funded_of_used - self.used, ZERO)
+
+    @property
+    def not_in_used(self) -> int:
+        return self.without_rate + self.without_budget
+
+
+TERMS = SPEND_TERMS
+
+
+def totals(account, filters: Filters) -> Totals:
+    """The filtered contracts' money now, in one query."""
+    unknown = Q(used_usd__isnull=True)
+    found = filters.contracts(account).aggregate(
+        committed=Sum("committed_usd"),
+        funded=Sum("funded_usd"),
+        used=Sum("used_usd"),
+        paid=Sum("paid_usd"),
+        funded_of_used=Sum("funded_usd", filter=~unknown),
+        contracts=Count("pk"),
+        without_rate=Count("pk", filter=unknown & Q(rate_usd__isnull=True)),
+        without_budget=Count("pk", filter=unknown & Q(rate_usd__isnull=False)),
+    )
+    money = {name: _cents(found[name]) for name in ("committed", "funded", "used", "paid")}
+    return Totals(
+        **money,
+        contracts=found["contracts"],
+        without_rate=found["without_rate"],
+        without_budget=found["without_budget"],
+        funded_of_used=_cents(found["funded_of_used"]),
+    )
+
+
+def month_range(filters: Filters, today: date) -> list[date]:
+    """The months the chart shows: the filter's, or the last 12 to this one."""
+    end = filters.end or today.replace(day=1)
+    start = filters.start or _add_months(end, -11)
+    if start > end:
+        start, end = end, start
+    months, month = [], start
+    while month <= end and len(months) < 120:
+        months.append(month)
+        month = _add_months(month, 1)
+    return months
+
+
+@dataclass
+class Months:
+    months: list[date]
+    funded: dict[tuple[date, str], Decimal]  # (month, payment type) -> money
+    paid: dict[tuple[date, str], Decimal]
+    payment_types: list[str] = field(default_factory=list)
+
+    def total(self, which: str, month: date | None = None, payment_type: str = "") -> Decimal:
+        values = self.funded if which == "funded" else self.paid
+        return sum(
+            (
+                value
+                for (m, kind), value in values.items()
+                if (month is None or m == month) and (not payment_type or kind == payment_type)
+            ),
+            ZERO,
+        )
+
+
+def months(account, filters: Filters, today: date) -> Months:
+    """Funded and paid per month and payment model, from the kept months (a dozen rows each)."""
+    shown = month_range(filters, today)
+    rows = (
+        filters.buckets(SpendMonth, account)
+        .filter(month__gte=shown[0], month__lte=shown[-1])
+        .values("month", "payment_type")
+        .annotate(funded=Sum("funded_usd"), paid=Sum("paid_usd"))
+    )
+    funded, paid, kinds = {}, {}, set()
+    for row in rows:
+        key = (row["month"], row["payment_type"])
+        funded[key], paid[key] = _cents(row["funded"]), _cents(row["paid"])
+        kinds.add(row["payment_type"])
+    order = [kind for kind in ("FIXED_PRICE", "PAY_PER_HOUR", "PAY_PER_LABEL") if kind in kinds]
+    return Months(shown, funded, paid, order + sorted(kinds - set(order)))
+
+
+@dataclass
+class Burn:
+    last_7_days: Decimal
+    last_30_days: Decimal
+    left: Decimal  # funded and not used, over the contracts whose use is known
+
+    def weeks_left(self, days: int) -> Decimal | None:
+        """The weeks `left` lasts at the last `days` days' pace; None without a pace."""
+        used = self.last_7_days if days == 7 else self.last_30_days
+        if used <= 0:
+            return None
+        return (self.left / (used / days * 7)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def burn(account, filters: Filters, today: date, left: Decimal) -> Burn:
+    """What the dashboard saw used in the last 7 and 30 days (today included)."""
+    days = filters.buckets(SpendDay, account).filter(day__gt=today - timedelta(days=30))
+    found = days.aggregate(
+        week=Sum("used_usd", filter=Q(day__gt=today - timedelta(days=7))),
+        month=Sum("used_usd"),
+    )
+    return Burn(_cents(found["week"]), _cents(found["month"]), left)
+
+
+@dataclass
+class RunsOut:
+    contract: Contract
+    days_left: Decimal
+    on: date
+    per_day: Decimal  # money used a day at the last 7 days' pace
+
+
+def runs_out(account, filters: Filters, now: datetime) -> list[RunsOut]:
+    """The hourly and per-label budgets that run out first at their own last 7 days' pace, with
+    the day; one query for the lot (its snapshots read through their index)."""
+    start = now - PACE_WINDOW
+    history = BudgetSnapshot.objects.filter(contract=OuterRef("pk"), consumed_volume__isnull=False)
+    before = history.filter(observed_at__lte=start).order_by("-observed_at", "-id")
+    after = history.filter(observed_at__gt=start).order_by("observed_at", "id")
+    latest = history.order_by("-observed_at", "-id")
+    rows = (
+        filters.contracts(account)
+        .filter(
+            status="active",
+            payment_type__in=list(UNITS),
+            has_budget=True,
+            remaining_volume__isnull=False,
+            last_activity_at__gte=start,
+        )
+        .order_by("-consumed_fraction", "pk")
+        .only(*Contract.LISTED, "remaining_volume")
+        .annotate(
+            base_consumed=Subquery(before.values("consumed_volume")[:1]),
+            base_at=Subquery(before.values("observed_at")[:1]),
+            first_consumed=Subquery(after.values("consumed_volume")[:1]),
+            first_at=Subquery(after.values("observed_at")[:1]),
+            last_consumed=Subquery(latest.values("consumed_volume")[:1]),
+        )[:RUNS_OUT_CANDIDATES]
+    )
+    found = []
+    for row in rows:
+        pace = _pace(row, now, start)
+        if pace is None:
+            continue
+        days = row.remaining_volume / pace
+        per_day = milestone_cost(row.rate_usd, pace) or ZERO
+        found.append(RunsOut(row, days, (now + timedelta(days=float(days))).date(), per_day))
+    found.sort(key=lambda item: (item.days_left, item.contract.pk))
+    return found[:RUNS_OUT_SHOWN]
+
+
+def _pace(row, now: datetime, start: datetime) -> Decimal | None:
+    """Volume used a day over the last 7 days (as `inbox.budgets.days_left` reckons it)."""
+    consumed, at = row.base_consumed, row.base_at
+    if consumed is None:
+        consumed, at = row.first_consumed, row.first_at
+    if consumed is None or row.last_consumed is None:
+        return None
+    used = row.last_consumed - consumed
+    days = Decimal((now - max(start, at)).total_seconds()) / 86400
+    if used <= 0 or days <= 0:
+        return None
+    return used / days
+
+
+def _cents(value) -> Decimal:
+    return ZERO if value is None else Decimal(value).quantize(CENT)
+
+
+def _add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def today() -> date:
+    """Today in TIME_ZONE: the months and days are cut there."""
+    return timezone.localdate()
+
+
+@dataclass
+class Timeline:
+    """One contract's budget over time: what its chart draws and says."""
+
+    funded: list[tuple[datetime, Decimal]]
+    used: list[tuple[datetime, Decimal]]
+    marks: list[tuple[datetime, str, str]]  # (when, created|funded|paid, label)
+    due: list[tuple[datetime, str]]
+    forecast: tuple[datetime, Decimal, datetime, Decimal] | None  # from (at, used) to (day, funded)
+    words: str
+
+
+def timeline(row: Contract, now: datetime) -> Timeline:
+    """Funded against used from the budget history (hourly, per label) or the milestones (fixed
+    price), each milestone's creation, funding and payment, its due dates, and the forecast."""
+    milestones = list(row.milestone_rows.all())
+    marks, due = [], []
+    for milestone in milestones:
+        label = f"#{milestone.number} {milestone.name}".strip()
+        if milestone.amount_usd is not None:
+            label += f", {words.money(milestone.amount_usd)}"
+        for kind, at in (
+            ("created", milestone.upstream_created_at),
+            ("funded", milestone.funded_at),
+            ("paid", milestone.paid_at),
+        ):
+            if at is not None:
+                marks.append((at, kind, label))
+        if milestone.due_date is not None:
+            due.append((milestone.due_date, f"#{milestone.number} {milestone.name} due"))
+    marks.sort(key=lambda mark: mark[0])
+    if row.payment_type in UNITS:
+        funded, used = _unit_lines(row)
+    else:
+        funded, used = _fixed_lines(row, milestones, now)
+    forecast, pace_words = _forecast(row, now, used)
+    funded_now = funded[-1][1] if funded else _cents(row.funded_usd)
+    used_now = used[-1][1] if used else None
+    if used_now is None:
+        said = f"{words.money(funded_now)} funded; what is used is not known"
+    else:
+        said = f"Used {words.money(used_now)} of {words.money(funded_now)} funded"
+    return Timeline(funded, used, marks, due, forecast, f"{said}{pace_words}.")
+
+
+def _unit_lines(row: Contract) -> tuple[list, list]:
+    if row.rate_usd is None:
+        return [], []
+    funded, used = [], []
+    for snapshot in row.budget_history.order_by("observed_at", "id"):
+        if snapshot.funded_volume is not None:
+            funded.append(
+                (snapshot.observed_at, milestone_cost(row.rate_usd, snapshot.funded_volume))
+            )
+        if snapshot.consumed_volume is not None:
+            used.append(
+                (snapshot.observed_at, milestone_cost(row.rate_usd, snapshot.consumed_volume))
+            )
+    return funded, used
+
+
+def _fixed_lines(row: Contract, milestones: list, now: datetime) -> tuple[list, list]:
+    """Funded steps up at each funding; used at each payment, and ends at today's used."""
+    steps = sorted(
+        (m.funded_at, m.amount_usd) for m in milestones if m.funded_at and m.amount_usd is not None
+    )
+    funded, total = [], ZERO
+    for at, amount in steps:
+        total += amount
+        funded.append((at, total))
+    paid = sorted((m.paid_at, m.amount_usd) for m in milestones if m.paid_at and m.amount_usd)
+    used, total = [], ZERO
+    for at, amount in paid:
+        total += amount
+        used.append((at, total))
+    if row.used_usd is not None and (funded or used):
+        used.append((now, _cents(row.used_usd)))
+    return funded, used
+
+
+def _forecast(row: Contract, now: datetime, used: list) -> tuple[tuple | None, str]:
+    """The line to the day the budget runs out at the last 7 days' pace, and its words."""
+    if row.payment_type not in UNITS or not used or row.remaining_volume is None:
+        return None, ""
+    start = now - PACE_WINDOW
+    history = [
+        (s.observed_at, s.consumed_volume)
+        for s in row.budget_history.order_by("observed_at", "id")
+        if s.consumed_volume is not None
+    ]
+    base = next((h for h in reversed(history) if h[0] <= start), history[0] if history else None)
+    if base is None:
+        return None, ""
+    used_volume = history[-1][1] - base[1]
+    days = Decimal((now - max(start, base[0])).total_seconds()) / 86400
+    if used_volume <= 0 or days <= 0:
+        return None, "; nothing used in the last 7 days"
+    pace = used_volume / days
+    left = row.remaining_volume / pace
+    end = now + timedelta(days=float(left))
+    funded_level = milestone_cost(row.rate_usd, history[-1][1] + row.remaining_volume)
+    per_day = milestone_cost(row.rate_usd, pace)
+    line = (now, used[-1][1], end, funded_level or used[-1][1])
+    return line, f"; at {words.money(per_day)} a day, runs out on {words.day(timezone.localtime(end))}"
