@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from dashboard import words
+from dashboard import charts, words
 from dashboard.mirror.models import BudgetSnapshot, Contract, SpendDay, SpendMonth
 from dashboard.opentrain.vocabulary import SPEND_TERMS, UNITS, milestone_cost
 
@@ -352,4 +352,25 @@ def _forecast(row: Contract, now: datetime, used: list) -> tuple[tuple | None, s
     funded_level = milestone_cost(row.rate_usd, history[-1][1] + row.remaining_volume)
     per_day = milestone_cost(row.rate_usd, pace)
     line = (now, used[-1][1], end, funded_level or used[-1][1])
-    return line, f"; at {words.money(per_day)} a day, runs out on {words.day(timezone.localtime(end))}"
+    return (
+        line,
+        f"; at {words.money(per_day)} a day, runs out on {words.day(timezone.localtime(end))}",
+    )
+
+
+def contract_chart(account, contract_id: str, now: datetime) -> charts.Chart | None:
+    """The contract page's "Budget over time", or None when the mirror has no such contract."""
+    row = Contract.objects.for_account(account).filter(contract_id=contract_id).first()
+    if row is None:
+        return None
+    drawn = timeline(row, now)
+    return charts.budget_timeline(
+        funded=drawn.funded,
+        used=drawn.used,
+        marks=[charts.Mark(at, kind, label) for at, kind, label in drawn.marks],
+        due=drawn.due,
+        forecast=charts.Forecast(*drawn.forecast) if drawn.forecast else None,
+        title="Budget over time",
+        desc=drawn.words,
+        chart_id="budget-timeline",
+    )

@@ -1,7 +1,8 @@
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard import approvals, words
+from dashboard import approvals, spend, words
 from dashboard.mirror import attention, reading
 from dashboard.notify.models import Notice
 from dashboard.roles import can_edit
@@ -33,6 +34,9 @@ def contract_detail(request, contract_id):
             "can_edit": can_edit(request.user),
             "last_notice": _last_notice(contract_id) if contract is not None else None,
             "budget_words": _budget_words(contract),
+            "budget_chart": spend.contract_chart(account, contract_id, timezone.now())
+            if contract is not None
+            else None,
         },
         status=404 if problem and problem.kind == "not_found" else 200,
     )
