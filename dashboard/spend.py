@@ -216,7 +216,9 @@ def runs_out(account, filters: Filters, now: datetime) -> list[RunsOut]:
             continue
         days = row.remaining_volume / pace
         per_day = milestone_cost(row.rate_usd, pace) or ZERO
-        found.append(RunsOut(row, days, (now + timedelta(days=float(days))).date(), per_day))
+        # The day it runs out in TIME_ZONE, as the months and days are cut.
+        on = timezone.localtime(now + timedelta(days=float(days))).date()
+        found.append(RunsOut(row, days, on, per_day))
     found.sort(key=lambda item: (item.days_left, item.contract.pk))
     return found[:RUNS_OUT_SHOWN]
 
@@ -280,65 +282,44 @@ def timeline(row: Contract, now: datetime) -> Timeline:
         if milestone.due_date is not None:
             due.append((milestone.due_date, f"#{milestone.number} {milestone.name} due"))
     marks.sort(key=lambda mark: mark[0])
-    if row.payment_type in UNITS:
-        funded, used = _unit_lines(row)
-    else:
-        funded, used = _fixed_lines(row, milestones, now)
-    forecast, pace_words = _forecast(row, now, used)
-    funded_now = funded[-1][1] if funded else _cents(row.funded_usd)
-    used_now = used[-1][1] if used else None
-    if used_now is None:
-        said = f"{words.money(funded_now)} funded; what is used is not known"
-    else:
-        said = f"Used {words.money(used_now)} of {words.money(funded_now)} funded"
-    return Timeline(funded, used, marks, due, forecast, f"{said}{pace_words}.")
-
-
-def _unit_lines(row: Contract) -> tuple[list, list]:
-    if row.rate_usd is None:
-        return [], []
-    funded, used = [], []
-    for snapshot in row.budget_history.order_by("observed_at", "id"):
-        if snapshot.funded_volume is not None:
-            funded.append(
-                (snapshot.observed_at, milestone_cost(row.rate_usd, snapshot.funded_volume))
-            )
-        if snapshot.consumed_volume is not None:
-            used.append(
-                (snapshot.observed_at, milestone_cost(row.rate_usd, snapshot.consumed_volume))
-            )
-    return funded, used
-
-
-def _fixed_lines(row: Contract, milestones: list, now: datetime) -> tuple[list, list]:
-    """Funded steps up at each funding; used at each payment, and ends at today's used."""
-    steps = sorted(
-        (m.funded_at, m.amount_usd) for m in milestones if m.funded_at and m.amount_usd is not None
-    )
-    funded, total = [], ZERO
-    for at, amount in steps:
-        total += amount
-        funded.append((at, total))
-    paid = sorted((m.paid_at, m.amount_usd) for m in milestones if m.paid_at and m.amount_usd)
-    used, total = [], ZERO
-    for at, amount in paid:
-        total += amount
-        used.append((at, total))
-    if row.used_usd is not None and (funded or used):
-        used.append((now, _cents(row.used_usd)))
-    return funded, used
-
-
-def _forecast(row: Contract, now: datetime, used: list) -> tuple[tuple | None, str]:
-    """The line to the day the budget runs out at the last 7 days' pace, and its words."""
-    if row.payment_type not in UNITS or not used or row.remaining_volume is None:
-        return None, ""
-    start = now - PACE_WINDOW
     history = [
         (s.observed_at, s.consumed_volume)
         for s in row.budget_history.order_by("observed_at", "id")
         if s.consumed_volume is not None
     ]
+    funded = _steps((m.funded_at, m.amount_usd) for m in milestones)
+    if row.payment_type in UNITS:
+        used = [(at, milestone_cost(row.rate_usd, volume)) for at, volume in history]
+        used = [] if row.rate_usd is None else used
+    else:  # fixed price: up at each payment, and to today's used (what is under review)
+        used = _steps((m.paid_at, m.amount_usd) for m in milestones)
+        if row.used_usd is not None and (funded or used):
+            used += [(now, used[-1][1] if used else ZERO), (now, _cents(row.used_usd))]
+    forecast, pace_words = _forecast(row, now, used, history)
+    if funded:  # the funded level held to today, or to the day the forecast runs out
+        funded.append((max(now, forecast[2]) if forecast else now, funded[-1][1]))
+    if row.used_usd is None:
+        said = f"{words.money(row.funded_usd)} funded; what is used is not known"
+    else:
+        said = f"Used {words.money(row.used_usd)} of {words.money(row.funded_usd)} funded"
+    return Timeline(funded, used, marks, due, forecast, f"{said}{pace_words}.")
+
+
+def _steps(moves) -> list[tuple[datetime, Decimal]]:
+    """The running total of (moment, amount) pairs as a line of steps from $0.00, oldest first,
+    leaving out incomplete pairs: each move holds the total before it, then rises."""
+    line, total = [], ZERO
+    for at, amount in sorted((at, amount) for at, amount in moves if at and amount is not None):
+        line += [(at, total), (at, total + amount)]
+        total += amount
+    return line
+
+
+def _forecast(row: Contract, now: datetime, used: list, history: list) -> tuple[tuple | None, str]:
+    """The line to the day the budget runs out at the last 7 days' pace, and its words."""
+    if row.payment_type not in UNITS or not used or row.remaining_volume is None:
+        return None, ""
+    start = now - PACE_WINDOW
     base = next((h for h in reversed(history) if h[0] <= start), history[0] if history else None)
     if base is None:
         return None, ""
