@@ -19,6 +19,7 @@ from dashboard.views import (
     notifications,
     ops,
     setup,
+    spend,
     unsubscribe,
 )
 
@@ -41,6 +42,8 @@ urlpatterns = [
     path("milestones/new/", milestones.milestone_new, name="milestone_new"),
     path("submissions/<uuid:key>/", milestones.submission_detail, name="submission_detail"),
     path("activity/", activity.activity, name="activity"),
+    # Spend: the account's money at a glance
+    path("spend/", spend.spend_page, name="spend"),
     # Batches: a CSV, a preview, then the worker sends the rows
     path("milestones/import/", batches.batch_import, name="batch_import"),
     path("milestones/import/template.csv", batches.batch_template, name="batch_template"),
@@ -64,6 +67,7 @@ urlpatterns = [
     path("exports/contracts.<str:fmt>", exports.contracts_export, name="contracts_export"),
     path("exports/milestones.<str:fmt>", exports.milestones_export, name="milestones_export"),
     path("exports/activity.<str:fmt>", exports.activity_export, name="activity_export"),
+    path("exports/spend.<str:fmt>", spend.spend_export, name="spend_export"),
     # Money handoffs
     path("milestones/<str:milestone_id>/fund/", handoffs.milestone_fund, name="milestone_fund"),
     path(
