@@ -110,6 +110,7 @@ def save_contracts(account: Account, contracts: list[opentrain.Contract]) -> int
     if not rows:
         return 0
     with transaction.atomic():
+        held = _held(account, [row["contract_id"] for row in rows])
         _upsert(Contract, rows, conflict=["account_id", "contract_id"])
         pks = dict(
             Contract.objects.filter(
@@ -118,16 +119,31 @@ def save_contracts(account: Account, contracts: list[opentrain.Contract]) -> int
         )
         changed = [(pks[contract.id], contract, before) for contract, before in changed]
         ledger = money.Ledger(account.pk)
-        for row, (_, _, before) in zip(rows, changed, strict=True):
-            if before is not None:
-                ledger.used(_kind(row), before.used_usd, row["used_usd"], now)
-        _save_milestones(changed, now, ledger)
+        for row in rows:
+            if row["contract_id"] in held:
+                _, used = held[row["contract_id"]]
+                ledger.used(_kind(row), used, row["used_usd"], now)
+        _save_milestones(changed, now, ledger, held)
         ledger.apply()
         _save_inbox_items(account, changed)
         _observe_budgets(changed, now)
     # A milestone the dashboard sent without hearing back may be among the new ones.
     submissions.settle([contract for _, contract, _ in changed])
     return len(changed)
+
+
+def _held(account: Account, contract_ids: list[str]) -> dict[str, tuple]:
+    """The stored contracts' payment model, status and used money, read under their rows' locks
+    (PostgreSQL; SQLite's transactions take the write lock as they begin): a write that raced
+    this one has committed by then, so the months and days move by the difference from it and
+    never count the same money twice."""
+    rows = (
+        Contract.objects.select_for_update()
+        .filter(account=account, contract_id__in=contract_ids)
+        .order_by("pk")
+        .values_list("contract_id", "payment_type", "status", "used_usd")
+    )
+    return {contract_id: ((kind, status), used) for contract_id, kind, status, used in rows}
 
 
 def _stored(account: Account, contract_ids: list[str]) -> dict[str, Contract]:
@@ -146,14 +162,12 @@ def _stored(account: Account, contract_ids: list[str]) -> dict[str, Contract]:
     return {row.contract_id: row for row in rows}
 
 
-def _kind(row) -> tuple[str, str]:
+def _kind(row: dict) -> tuple[str, str]:
     """A contract's payment model and status, as the months and days file its money."""
-    if isinstance(row, dict):
-        return row["payment_type"], row["status"]
-    return row.payment_type, row.status
+    return row["payment_type"], row["status"]
 
 
-def _save_milestones(changed: list[tuple], now, ledger: money.Ledger) -> None:
+def _save_milestones(changed: list[tuple], now, ledger: money.Ledger, held: dict) -> None:
     """Upsert the milestones of these contracts, with when their money moved, and move the
     account's months by the difference (every stored milestone out, every answered one in)."""
     stored: dict[int, dict] = {pk: {} for pk, _, _ in changed}
@@ -162,15 +176,17 @@ def _save_milestones(changed: list[tuple], now, ledger: money.Ledger) -> None:
     ).values_list("pk", "contract", "milestone_id", "amount_usd", "funded_at", "paid_at"):
         stored[contract_pk][milestone_id] = (pk, amount, funded_at, paid_at)
     wanted, gone = {}, []
-    for pk, contract, before in changed:
+    for pk, contract, _ in changed:
+        new_here = contract.id not in held
+        kind_before = held.get(contract.id, (("", ""), None))[0]
         for _, amount, funded_at, paid_at in stored[pk].values():
-            ledger.milestone(-1, _kind(before), amount, funded_at, paid_at)
+            ledger.milestone(-1, kind_before, amount, funded_at, paid_at)
         kind = (contract.payment_type[:40], contract.status[:40])
         for milestone in contract.milestones:
             fields = milestone_fields(milestone)
             known = stored[pk].get(milestone.id)
             # Money that moved before the dashboard first read the contract: at its creation.
-            first_seen = (fields["upstream_created_at"] if before is None else None) or now
+            first_seen = (fields["upstream_created_at"] if new_here else None) or now
             fields |= money.moments(milestone.status, known and known[2:], first_seen)
             wanted[pk, milestone.id] = {"contract_id": pk, "milestone_id": milestone.id, **fields}
             ledger.milestone(1, kind, fields["amount_usd"], fields["funded_at"], fields["paid_at"])

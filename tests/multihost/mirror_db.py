@@ -6,6 +6,8 @@ MIRROR_TABLES = (
     "notify_notice",  # notices and alerts point at the mirror's accounts
     "notify_alert",
     "mirror_inboxitem",
+    "mirror_spendmonth",
+    "mirror_spendday",
     "mirror_budgetsnapshot",
     "mirror_milestone",
     "mirror_pendingpayment",

@@ -27,10 +27,15 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def env():
+    return sandbox_env(
+        DATABASE_URL, PORT=str(free_port()), OT_SYNC_POLL_SECONDS="2", WEB_CONCURRENCY="2"
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(env, tmp_path_factory):
     folder = tmp_path_factory.mktemp("two-workers")
-    port = free_port()
-    env = sandbox_env(DATABASE_URL, PORT=str(port), OT_SYNC_POLL_SECONDS="2", WEB_CONCURRENCY="2")
     manage(env, "migrate", "--noinput")
     manage(env, "seed_sandbox", "--reset")
     clear_mirror(DATABASE_URL)  # a mirror left by another module or run would not match
@@ -104,3 +109,20 @@ def test_two_workers_mirror_every_change_once_and_equal_to_the_sandbox(stack):
             )
         }
         assert mine == upstream, slug
+
+
+def test_usage_the_two_workers_apply_is_counted_once_in_the_days_used_money(stack, env):
+    hourly = demo.contract_id(demo.OWNER, "hourly_15")  # $15 an hour: 10 funded, 2.5 used
+
+    def used():
+        found = rows("SELECT used_usd FROM mirror_contract WHERE contract_id = %s", hourly)
+        return found[0][0] if found else None
+
+    assert wait_for(lambda: used() is not None)
+    before = used()
+    for hours in ("6", "2"):  # to LOW, then DEPLETED: each an event both workers may follow
+        manage(env, "sandbox_usage", hourly, hours)
+
+    assert wait_for(lambda: used() == before + 8 * 15)
+    counted = rows("SELECT SUM(used_usd) FROM mirror_spendday WHERE payment_type = 'PAY_PER_HOUR'")
+    assert counted[0][0] == 8 * 15
