@@ -11,12 +11,22 @@ sync writes them). One contract in 500 also has a milestone's funding invoice pe
 funding approval waiting for a person (as the dashboard records the approval OpenTrain answers).
 The account is then marked as fully synced, as `opentrain_sync --full` would leave it.
 
+Issue 28's money over time comes next (`history()`): every active hourly and per-label contract
+has used some of its budget, half of them in the last week; each such contract gets 12 months of
+budget snapshots as the mirror keeps them after thinning (`BudgetSnapshot.objects.thin`), with its
+consumption rising to today's: one a week for most, and for one in FULL_EVERY, and the contract
+the benchmark's "Contract page" row opens (printed as "chart contract: ID"), the whole thinned
+history: one a day for 11 months, then one an hour for the last 30 days. The account's days get
+six weeks of money used (`SpendDay`, the burn) and its last 12 months some money funded and paid
+in each payment model (`SpendMonth`), so every bar of the spend page's chart is drawn.
+
     DATABASE_URL=... OT_API_TOKEN=... OT_API_BASE_URL=... python scripts/bench_fill.py CAPTURE N
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -38,8 +48,15 @@ from django.db import connection  # noqa: E402
 
 from dashboard import opentrain, services  # noqa: E402
 from dashboard.mirror import store, sync  # noqa: E402
+from dashboard.mirror.models import (  # noqa: E402
+    BudgetSnapshot,
+    Contract,
+    SpendDay,
+    SpendMonth,
+)
 from dashboard.models import Approval  # noqa: E402
 from dashboard.opentrain.transport import parse_json  # noqa: E402
+from dashboard.opentrain.vocabulary import UNITS  # noqa: E402
 
 IDS = re.compile(r'"((?:ctr|ms)_[A-Za-z0-9_]+)"')
 CREATED = re.compile(r'"createdAt": "([^"]+)"')
@@ -57,6 +74,13 @@ MIX = {
     "payment": (500, 9),
     "approval": (500, 10),
 }
+# The budget history (issue 28): 12 months of it, thinned as the mirror thins it.
+HISTORY = timedelta(days=365)
+HOURLY = timedelta(days=30)  # kept one an hour; one a day before (BudgetSnapshot.objects.thin)
+FULL_EVERY = 100  # one unit contract in 100 has the whole thinned history; the rest one a week
+WEEK = timedelta(days=7)
+SPEND_DAYS = 42
+WRITE_CHUNK = 20000
 
 
 def renamed(text: str, i: int) -> str:
@@ -102,6 +126,18 @@ def realistic(data: dict, i: int) -> dict:
         budget["consumedVolume"] = funded * share
         budget["remainingVolume"] = funded - funded * share
         budget["consumedFraction"] = share
+    elif funded and data.get("paymentType") in UNITS:
+        # Some of every hourly and per-label budget used (5% to 64%), so "used", the burn and
+        # the forecasts have something to reckon with.
+        share = Decimal(5 + i * 37 % 60) / 100
+        budget["consumedVolume"] = funded * share
+        budget["remainingVolume"] = funded - funded * share
+        budget["consumedFraction"] = share
+    if funded and data.get("paymentType") in UNITS:
+        # Half were used in the last week (the "runs out first" table weighs those), the rest
+        # from a week to ten months ago.
+        ago = timedelta(hours=i % 168) if i % 2 == 0 else timedelta(days=8 + i % 300)
+        budget["lastUsageAt"] = stamp(NOW - ago)
     return data
 
 
@@ -146,6 +182,126 @@ def waiting_on_people(data: dict, i: int, fingerprint: str, payments: list) -> N
         )
 
 
+def snapshot_times(start: datetime, end: datetime, full: bool) -> list[datetime]:
+    """When a contract used from `start` to `end` was seen: a week apart, or as the mirror keeps
+    a contract seen every hour (one an hour for the last 30 days, the day's last before)."""
+    if not full:
+        return [end - WEEK * j for j in range(52, 0, -1) if end - WEEK * j >= start]
+    hourly_from = (NOW - HOURLY).replace(minute=0, second=0, microsecond=0)
+    times = []
+    day = start.replace(hour=23, minute=0, second=0, microsecond=0)
+    while day < min(end, hourly_from):
+        times.append(day)
+        day += timedelta(days=1)
+    hour = max(hourly_from, start)
+    while hour < end:
+        times.append(hour)
+        hour += timedelta(hours=1)
+    return times
+
+
+def snapshot(pk: int, at: datetime, share: Decimal, state: str, funded, consumed):
+    """The contract's budget at `at`, `share` of the way from nothing used to today: consumption
+    rising evenly, funding in four steps, never below what was used."""
+    volume = (consumed * share).quantize(Decimal("0.0001"))
+    steps = Decimal(max(math.ceil(share * 4), 1)) / 4  # the quarter `share` rounds up to
+    level = max((funded * steps).quantize(Decimal("0.0001")), volume)
+    return BudgetSnapshot(
+        contract_id=pk,
+        observed_at=at,
+        state=state,
+        funded_volume=level,
+        consumed_volume=volume,
+        consumed_fraction=(volume / level).quantize(Decimal("0.0001")) if level else None,
+    )
+
+
+def history(account) -> dict:
+    """12 months of budget snapshots for every hourly and per-label contract that used some of
+    its budget (see the module's docstring), written in chunks; what was written."""
+    today = BudgetSnapshot.objects.filter(
+        contract__account=account,
+        contract__payment_type__in=list(UNITS),
+        consumed_volume__gt=0,
+        contract__last_activity_at__isnull=False,
+    ).order_by("contract_id")
+    rows = list(
+        today.values_list(
+            "contract_id",
+            "contract__contract_id",
+            "contract__status",
+            "contract__payment_type",
+            "contract__last_activity_at",
+            "state",
+            "funded_volume",
+            "consumed_volume",
+        )
+    )
+    # The contract page the benchmark times: an active hourly contract used within the last few
+    # hours, with budget left (so its chart has a forecast), the whole thinned history.
+    chart = next(
+        (
+            row
+            for row in rows
+            if row[2] == "active"
+            and row[3] == "PAY_PER_HOUR"
+            and row[4] >= NOW - timedelta(hours=3)
+            and row[6] > row[7]
+        ),
+        None,
+    )
+    start = NOW - HISTORY
+    written = {"weekly": 0, "full": 0, "snapshots": 0, "chart": chart[1] if chart else ""}
+    pending = []
+    for k, (pk, _, _, _, last_used, state, funded, consumed) in enumerate(rows):
+        end = min(last_used, NOW)
+        if end - start < WEEK:
+            continue
+        full = k % FULL_EVERY == 0 or (chart is not None and pk == chart[0])
+        written["full" if full else "weekly"] += 1
+        span = (end - start).total_seconds()
+        for at in snapshot_times(start, end, full):
+            share = Decimal((at - start).total_seconds() / span)
+            pending.append(snapshot(pk, at, share, state, funded or consumed, consumed))
+        if len(pending) >= WRITE_CHUNK:
+            BudgetSnapshot.objects.bulk_create(pending, batch_size=2000)
+            written["snapshots"] += len(pending)
+            pending = []
+    BudgetSnapshot.objects.bulk_create(pending, batch_size=2000)
+    written["snapshots"] += len(pending)
+    return written
+
+
+def money_over_time(account) -> int:
+    """Six weeks of money used a day (the burn), and money funded and paid in each of the last
+    12 months, per payment model, for the active contracts: what the spend page sums."""
+    today = NOW.date()
+    rows = 0
+    for kind in ("FIXED_PRICE", "PAY_PER_HOUR", "PAY_PER_LABEL"):
+        base = Decimal(150 + 40 * len(kind))
+        if kind in UNITS:
+            for d in range(SPEND_DAYS):
+                SpendDay.objects.update_or_create(
+                    account=account,
+                    day=today - timedelta(days=d),
+                    payment_type=kind,
+                    contract_status="active",
+                    defaults={"used_usd": base * (8 + d * 7 % 5) / 10},
+                )
+                rows += 1
+        month = today.replace(day=1)
+        for _ in range(12):
+            row, _ = SpendMonth.objects.get_or_create(
+                account=account, month=month, payment_type=kind, contract_status="active"
+            )
+            SpendMonth.objects.filter(pk=row.pk).update(
+                funded_usd=row.funded_usd + base * 30, paid_usd=row.paid_usd + base * 24
+            )
+            rows += 1
+            month = (month - timedelta(days=1)).replace(day=1)
+    return rows
+
+
 def main() -> None:
     capture = json.loads(Path(sys.argv[1]).read_text())
     n = int(sys.argv[2])
@@ -165,13 +321,25 @@ def main() -> None:
             contracts.append(opentrain.Contract.from_api(data))
         store.save_contracts(account, contracts)
     store.save_pending_payments(account, payments)
+    filled_s = time.perf_counter() - started
+    written = history(account)
+    money_rows = money_over_time(account)
     account.record_success(full=True)
     account.bump()
     # The planner's statistics, as a live database has them (PostgreSQL's autovacuum gathers them
     # a while after a bulk load; without them it reads every row where an index answers).
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    print(f"filled {n} contracts in {time.perf_counter() - started:.1f} s")
+    units = Contract.objects.for_account(account).filter(payment_type__in=list(UNITS)).count()
+    print(f"filled {n} contracts in {filled_s:.1f} s ({units} hourly or per-label)")
+    print(
+        f"budget history: {written['snapshots']:,} snapshots over 12 months, "
+        f"{written['weekly']:,} contracts one a week, {written['full']:,} one an hour for 30 "
+        f"days and one a day before; spend months and days: {money_rows} rows; "
+        f"{BudgetSnapshot.objects.count():,} snapshots in all; "
+        f"{time.perf_counter() - started:.1f} s in all"
+    )
+    print(f"chart contract: {written['chart']}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""The pages from the mirror, timed: the list (filters, a search, sorts, "needs attention", page 2)
-and the contract page at N contracts, on SQLite or PostgreSQL, and the web and worker memory over
-1,000 requests.
+"""The pages from the mirror, timed: the list (filters, a search, sorts, "needs attention", page 2),
+the contract page with its budget chart, the inbox and the spend page at N contracts, on SQLite or
+PostgreSQL, with the database queries each page makes, and the web and worker memory over 1,000
+requests.
 
 The dashboard runs as in production (OT_API_TOKEN set, no sandbox) against the fast upstream, so
 a page that called OpenTrain would show it in the upstream-call count; the sync worker runs
@@ -12,6 +13,7 @@ httpx, which signs in, adds 1-3 ms of its own to each request, and that time is 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -19,10 +21,18 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
-from bench_report import CONTRACT_TARGET_MS, INBOX_TARGET_MS, LOAD_PMS, PAGE_TARGET_MS, Row
+from bench_report import (
+    CONTRACT_TARGET_MS,
+    INBOX_TARGET_MS,
+    LOAD_PMS,
+    PAGE_TARGET_MS,
+    SPEND_TARGET_MS,
+    Row,
+)
 from pm_client import form_inputs, sign_in
 from servers import ROOT, Server, free_port, manage, sandbox_env
 
@@ -42,13 +52,20 @@ PAGES = [
     ("List, sort by title", "/contracts/?sort=title"),
     ("List, sort by rate", "/contracts/?sort=-rate"),
     ("List, search sorted by title, page 2", "/contracts/?q=project&sort=title&page=2"),
-    ("Contract page", "/contracts/{id}/"),
+    ("Contract page, with its budget chart (target 30 ms)", "/contracts/{id}/"),
     ("Version stamp (unchanged)", "/sync/version/?v={v}"),
     ("Inbox, Needs you (target 40 ms)", "/"),
+    ("Spend (target 100 ms)", "/spend/"),
+    (
+        "Spend, hourly contracts, last 6 months (target 100 ms)",
+        "/spend/?payment_type=PAY_PER_HOUR&start={six_months_ago}&end={this_month}",
+    ),
 ]
 TARGETS = {"/": INBOX_TARGET_MS, "/contracts/{id}/": CONTRACT_TARGET_MS}
 CONTRACT_LINK = re.compile(r'href="/contracts/(ctr_[^/"]+)/"')
 VERSION = re.compile(r"/sync/version/\?v=(\d+)")
+# The contract whose page is timed: the one bench_fill.py gave the whole thinned budget history.
+CHART_CONTRACT = re.compile(r"^chart contract: (ctr_\S+)$", re.M)
 
 
 def database_url(kind: str, tmp: Path, schema: str, pg_url: str) -> str:
@@ -107,20 +124,21 @@ def filled_mirror(
 ) -> tuple[dict, str, float]:
     """A database of the benchmark's own, migrated, with the bench editor and N contracts
     (`bench_fill.py` of the checkout at `root`): the dashboard's environment for it, its schema,
-    and the fill's seconds."""
+    the fill's seconds and what it printed."""
     schema = f"{name}_{n}_{os.getpid()}"  # two benchmarks at once never share one
     env = production_env(database_url(kind, tmp, schema, pg_url), upstream_url, free_port())
     manage(env, "migrate", "--noinput", root=root)
     manage(env, "make_editors", USERNAME, "--password", PASSWORD, root=root)
     started = time.perf_counter()
-    subprocess.run(  # noqa: S603 (our own script)
+    filled = subprocess.run(  # noqa: S603 (our own script)
         [sys.executable, "scripts/bench_fill.py", str(capture), str(n)],
         cwd=root,
         env=env,
         check=True,
         capture_output=True,
+        text=True,
     )
-    return env, schema, time.perf_counter() - started
+    return env, schema, time.perf_counter() - started, filled.stdout
 
 
 @dataclass
@@ -134,6 +152,9 @@ class Setup:
     schema: str
     server: Server
     worker: subprocess.Popen
+    env: dict
+    root: Path
+    filled: str  # what bench_fill.py printed
     rows: list[Row] = field(default_factory=list)
     timer: PageTimer | None = None
     first: str = ""
@@ -158,9 +179,10 @@ def bench_pages(
     try:
         for number, (kind, n, code, root) in enumerate(configs):
             print(f"Filling {kind} with {n:,} contracts ({code}) ...", flush=True)
-            env, schema, fill_s = filled_mirror(
+            env, schema, fill_s, filled = filled_mirror(
                 f"bench_pages{number}", kind, n, tmp, capture, upstream_url, pg_url, root
             )
+            print("  " + filled.strip().replace("\n", "\n  "), flush=True)
             server = Server.start(env, tmp / f"web-{number}.log", root=root)
             worker = subprocess.Popen(
                 [sys.executable, "manage.py", "sync_worker"],
@@ -169,7 +191,7 @@ def bench_pages(
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            setups.append(Setup(kind, n, code, fill_s, schema, server, worker))
+            setups.append(Setup(kind, n, code, fill_s, schema, server, worker, env, root, filled))
         for setup in setups:
             _sign_in(setup)
         print(f"Timing the pages of {len(setups)} configurations in turn ...", flush=True)
@@ -177,6 +199,8 @@ def bench_pages(
             for i in range(len(PAGES)):
                 for setup in setups:
                     _timed(setup.server, setup.timer, setup.rows[i], record=round_number >= 3)
+        for setup in setups:
+            _count_queries(setup)
         largest = max(n for _, n, _, _ in configs)
         loads = {}
         for setup in setups:
@@ -192,6 +216,7 @@ def bench_pages(
                     "n": setup.n,
                     "code": setup.code,
                     "fill_s": setup.fill_s,
+                    "filled": setup.filled,
                     "rows": setup.rows,
                     "memory": memory,
                     "load": loads.get(id(setup)),
@@ -209,23 +234,57 @@ def bench_pages(
 def _sign_in(setup: Setup) -> None:
     web = sign_in(setup.server.url, USERNAME, PASSWORD, timeout=60)
     setup.first = web.get("/contracts/").text
-    contract_id = CONTRACT_LINK.findall(setup.first)[-1]
+    chart = CHART_CONTRACT.search(setup.filled)
+    # A checkout whose fill names no such contract: the last on the list's first page, as before.
+    contract_id = chart.group(1) if chart else CONTRACT_LINK.findall(setup.first)[-1]
     version = VERSION.search(setup.first).group(1)
+    this_month = datetime.now(UTC).date().replace(day=1)
+    months_ago = this_month.year * 12 + this_month.month - 1 - 5
+    six_months_ago = date(months_ago // 12, months_ago % 12 + 1, 1)
     setup.rows = [
         Row(
             label,
-            path.format(id=contract_id, v=version),
-            target=TARGETS.get(path, PAGE_TARGET_MS),
+            path.format(
+                id=contract_id,
+                v=version,
+                this_month=f"{this_month:%Y-%m}",
+                six_months_ago=f"{six_months_ago:%Y-%m}",
+            ),
+            target=SPEND_TARGET_MS
+            if path.startswith("/spend/")
+            else TARGETS.get(path, PAGE_TARGET_MS),
         )
         for label, path in PAGES
     ]
+    for row in setup.rows:
+        # A baseline from before a page existed: the row is left out there, not failed.
+        if row.request.startswith("/spend/") and web.get(row.request).status_code == 404:
+            row.served = False
     setup.timer = PageTimer(setup.server.url, web)
+
+
+def _count_queries(setup: Setup) -> None:
+    """Each page's database queries, counted in a process of its own on the same database (this
+    script's `--queries`, Django's test client signed in as the bench editor): the second of two
+    requests, as the timed ones are, with the process's caches warm."""
+    paths = [row.request for row in setup.rows if row.served]
+    counted = subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, str(Path(__file__).resolve()), "--queries", *paths],
+        cwd=setup.root,
+        env=setup.env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found = json.loads(counted.stdout.strip().splitlines()[-1])
+    for row in setup.rows:
+        row.queries = found.get(row.request)
 
 
 def _under_load(setup: Setup, seconds: float) -> dict:
     """LOAD_PMS project managers reading at once with no think time, each signed in with a session
     of its own on a kept-alive connection of its own: the pages (not the version stamp) in turn."""
-    rows = [row for row in setup.rows if "/sync/version/" not in row.request]
+    rows = [row for row in setup.rows if "/sync/version/" not in row.request and row.served]
     timers = [
         PageTimer(setup.server.url, sign_in(setup.server.url, USERNAME, PASSWORD, timeout=60))
         for _ in range(LOAD_PMS)
@@ -318,6 +377,8 @@ class PageTimer:
 
 
 def _timed(server: Server, timer: PageTimer, row: Row, record: bool) -> None:
+    if not row.served:
+        return
     mark = server.mark()
     status, body, elapsed = timer.get(row.request)
     if status not in (200, 204):
@@ -325,3 +386,32 @@ def _timed(server: Server, timer: PageTimer, row: Row, record: bool) -> None:
     if record:
         row.times.append(elapsed)
         row.calls.append(len(server.upstream_calls_since(mark)))
+
+
+def count_queries(paths: list[str]) -> dict:
+    """The database queries of each GET, signed in as the bench editor: run in the dashboard's
+    environment (`python scripts/bench_pages.py --queries PATH ...`, from the checkout)."""
+    sys.path.insert(0, os.getcwd())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=USERNAME))
+    found = {}
+    for path in paths:
+        client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        if response.status_code in (200, 204):
+            found[path] = len(queries)
+    return found
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--queries"]:
+    print(json.dumps(count_queries(sys.argv[2:])))

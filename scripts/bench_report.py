@@ -14,8 +14,9 @@ from pathlib import Path
 
 # A person notices none of these; past them, look at the data's shape, not at the framework.
 PAGE_TARGET_MS = 25
-CONTRACT_TARGET_MS = 20
+CONTRACT_TARGET_MS = 30  # issue 28: the contract page draws its budget chart (20 before it)
 INBOX_TARGET_MS = 40
+SPEND_TARGET_MS = 100  # issue 28: /spend/, its totals, months, burn and "runs out first"
 LOAD_PMS = 25
 LOAD_TARGET_PER_S = 50
 VISIBLE_TARGET_S = 2
@@ -23,10 +24,14 @@ RECONCILE_TARGET = 1.5
 
 
 def median(values: list[float]) -> float:
+    if not values:
+        return float("nan")  # a page the checkout measured does not have
     return statistics.median(values)
 
 
 def p95(values: list[float]) -> float:
+    if not values:
+        return float("nan")
     if len(values) < 2:
         return values[0]
     return statistics.quantiles(values, n=20, method="inclusive")[18]
@@ -39,6 +44,8 @@ class Row:
     times: list[float] = field(default_factory=list)
     calls: list[int] = field(default_factory=list)
     target: float = PAGE_TARGET_MS
+    queries: int | None = None  # database queries of one request (the process's caches warm)
+    served: bool = True  # False: the checkout measured has no such page
 
 
 def fmt_ms(value: float) -> str:
@@ -51,14 +58,19 @@ def yes_no(ok: bool) -> str:
 
 def pages_table(result: dict) -> list[str]:
     lines = [
-        "| Request | Median ms | p95 ms | Upstream calls | Median ≤ target (25 ms; contract 20, "
-        "inbox 40) |",
-        "|---|---:|---:|---:|---|",
+        f"| Request | Median ms | p95 ms | Queries | Upstream calls | Median ≤ target "
+        f"({PAGE_TARGET_MS} ms; contract {CONTRACT_TARGET_MS}, inbox {INBOX_TARGET_MS}, "
+        f"spend {SPEND_TARGET_MS}) |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for row in result["rows"]:
+        if not row.served:
+            lines.append(f"| {row.label} (`{row.request}`) | not served | | | | |")
+            continue
+        queries = "" if row.queries is None else str(row.queries)
         lines.append(
             f"| {row.label} (`{row.request}`) | {fmt_ms(median(row.times))} "
-            f"| {fmt_ms(p95(row.times))} | {sum(row.calls)} "
+            f"| {fmt_ms(p95(row.times))} | {queries} | {sum(row.calls)} "
             f"| {yes_no(median(row.times) <= row.target)} |"
         )
     readings = result["memory"]["readings"]
@@ -72,6 +84,9 @@ def pages_table(result: dict) -> list[str]:
         f"requests: web (the gunicorn worker) {mib('web')} MiB, sync worker {mib('worker')} MiB. "
         f"Mirror filled in {result['fill_s']:.0f} s.",
     ]
+    if result.get("filled"):
+        lines += ["", "What the fill wrote (`scripts/bench_fill.py`):", ""]
+        lines += [f"    {line}" for line in result["filled"].strip().splitlines()]
     load = result.get("load")
     if load:
         lines += [
@@ -176,8 +191,13 @@ the benchmark's own that it drops afterwards):
   creation times, each given a realistic mix of what the inbox looks for (about 2.5% of contracts
   with a problem: depleted or low budgets, overdue or long-unfunded milestones, work to review,
   nothing funded, over-committed), written with `store.save_contracts` in chunks of 200; one
-  contract in 500 also has a funding invoice pending and one in 500 an approval waiting. The
-  inbox (`/`) has a 40 ms target, the contract page 20 ms, the rest 25 ms; the inbox's items are
+  contract in 500 also has a funding invoice pending and one in 500 an approval waiting. Every
+  active hourly and per-label budget is partly used (half of them in the last week), with 12
+  months of budget snapshots as the mirror keeps them after thinning: one a week for most, and
+  for one in 100, and the contract whose page is timed, one a day for 11 months and one an hour
+  for the last 30 days; six weeks of money used a day and 12 months funded and paid (issue 28).
+  The inbox (`/`) has a 40 ms target, the contract page (with its budget chart) 30 ms, the spend
+  page 100 ms, the rest 25 ms; the inbox's items are
   read afresh on every view, and only the HTML of an unchanged item (or list row) is kept, in the
   process's fragment cache, as in production;
   every page's navigation shows its open count. The planner's statistics are gathered after the
@@ -187,7 +207,9 @@ the benchmark's own that it drops afterwards):
   of its own to each request). Every database and size is filled and served at once, and each
   round asks every page of every one of them in turn, request by request: the host's speed moves
   during a run, and so it moves all their figures alike. *Upstream
-  calls*: counted from the server's log; every page must make none.
+  calls*: counted from the server's log; every page must make none. *Queries*: the database
+  queries of one request, counted afterwards in a process of its own (Django's test client on the
+  same database, the second of two requests).
 - **Under load**: at the largest size, 25 PMs at once (a thread each, signed in with a session of
   its own, one kept-alive connection each) ask the list pages, the contract page and the inbox in
   turn with no think time; pages a second, errors and the latency's median and p95.
