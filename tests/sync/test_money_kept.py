@@ -1,10 +1,13 @@
 """The money the spend page reads is kept as contracts are written: each contract's totals, when
 its milestones' money moved, the account's months and days, and a bounded budget history."""
 
+import importlib
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+from django.apps import apps
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -123,3 +126,23 @@ def test_old_budget_history_is_thinned_to_the_last_snapshot_of_each_day(sandbox,
     assert gone == 2
     assert kept.first().consumed_volume == 3
     assert kept.count() == 3
+
+
+def test_a_mirror_synced_before_spend_existed_gets_its_money_from_the_migration(sandbox, db):
+    account = sync_account(demo.OWNER)
+    expected_months = kept_months(account)
+    expected_columns = list(
+        Contract.objects.order_by("pk").values_list("funded_usd", "used_usd", "paid_usd")
+    )
+    Contract.objects.update(committed_usd=0, funded_usd=0, used_usd=None, paid_usd=0)
+    Milestone.objects.update(funded_at=None, paid_at=None)
+    SpendMonth.objects.all().delete()
+
+    backfill = importlib.import_module("dashboard.mirror.migrations.0012_spend_backfill").backfill
+    backfill(apps, connection.schema_editor())
+
+    assert kept_months(account) == expected_months
+    assert (
+        list(Contract.objects.order_by("pk").values_list("funded_usd", "used_usd", "paid_usd"))
+        == expected_columns
+    )
