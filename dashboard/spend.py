@@ -282,11 +282,7 @@ def timeline(row: Contract, now: datetime) -> Timeline:
         if milestone.due_date is not None:
             due.append((milestone.due_date, f"#{milestone.number} {milestone.name} due"))
     marks.sort(key=lambda mark: mark[0])
-    history = [
-        (s.observed_at, s.consumed_volume)
-        for s in row.budget_history.order_by("observed_at", "id")
-        if s.consumed_volume is not None
-    ]
+    history = _history(row)
     funded = _steps((m.funded_at, m.amount_usd) for m in milestones)
     if row.payment_type in UNITS:
         used = [(at, milestone_cost(row.rate_usd, volume)) for at, volume in history]
@@ -303,6 +299,16 @@ def timeline(row: Contract, now: datetime) -> Timeline:
     else:
         said = f"Used {words.money(row.used_usd)} of {words.money(row.funded_usd)} funded"
     return Timeline(funded, used, marks, due, forecast, f"{said}{pace_words}.")
+
+
+def _history(row: Contract) -> list[tuple[datetime, Decimal]]:
+    """(observed at, consumed volume) of the budget history, oldest first; as plain pairs, since
+    making a model of each of an hourly contract's 1,000 snapshots took most of the page's time
+    (docs/benchmarks-spend.md). Fixed-price contracts draw theirs from the milestones."""
+    if row.payment_type not in UNITS:
+        return []
+    known = row.budget_history.filter(consumed_volume__isnull=False)
+    return list(known.order_by("observed_at", "id").values_list("observed_at", "consumed_volume"))
 
 
 def _steps(moves) -> list[tuple[datetime, Decimal]]:
