@@ -46,6 +46,12 @@ def test_save_a_screenshot_of_each_main_screen(new_context, sign_in, size, viewp
     page.goto("/contracts/ctr_owner_label_007/")
     shoot("contract")
 
+    page.goto("/spend/")
+    shoot("spend", focus=page.locator("figure#spend-months"))
+
+    page.goto("/contracts/ctr_owner_fixed_1250/")
+    shoot("contract-chart", focus=page.locator("figure#budget-timeline"))
+
     def fill_form(contract_id, name, description, money_label, money):
         page.goto(f"/contracts/{contract_id}/milestones/new/")
         page.get_by_label("Name").fill(name)
