@@ -190,7 +190,7 @@ def runs_out(account, filters: Filters, now: datetime) -> list[RunsOut]:
     before = history.filter(observed_at__lte=start).order_by("-observed_at", "-id")
     after = history.filter(observed_at__gt=start).order_by("observed_at", "id")
     latest = history.order_by("-observed_at", "-id")
-    rows = (
+    weighed = (
         filters.contracts(account)
         .filter(
             status="active",
@@ -200,6 +200,13 @@ def runs_out(account, filters: Filters, now: datetime) -> list[RunsOut]:
             last_activity_at__gte=start,
         )
         .order_by("-consumed_fraction", "pk")
+    )
+    # The candidates chosen from an index alone (mirror_contract_runs_out), and only their rows
+    # read: picking them from the rows read every used budget's row (16,000 at 50,000 contracts).
+    chosen = weighed.values("pk")[:RUNS_OUT_CANDIDATES]
+    rows = (
+        Contract.objects.filter(pk__in=chosen)
+        .order_by("-consumed_fraction", "pk")
         .only(*Contract.LISTED, "remaining_volume")
         .annotate(
             base_consumed=Subquery(before.values("consumed_volume")[:1]),
@@ -207,7 +214,7 @@ def runs_out(account, filters: Filters, now: datetime) -> list[RunsOut]:
             first_consumed=Subquery(after.values("consumed_volume")[:1]),
             first_at=Subquery(after.values("observed_at")[:1]),
             last_consumed=Subquery(latest.values("consumed_volume")[:1]),
-        )[:RUNS_OUT_CANDIDATES]
+        )
     )
     found = []
     for row in rows:

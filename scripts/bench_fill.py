@@ -184,9 +184,10 @@ def waiting_on_people(data: dict, i: int, fingerprint: str, payments: list) -> N
 
 def snapshot_times(start: datetime, end: datetime, full: bool) -> list[datetime]:
     """When a contract used from `start` to `end` was seen: a week apart, or as the mirror keeps
-    a contract seen every hour (one an hour for the last 30 days, the day's last before)."""
+    a contract seen every hour (one an hour for the last 30 days, the day's last before); the
+    last at `end`, its last use, with today's consumption."""
     if not full:
-        return [end - WEEK * j for j in range(52, 0, -1) if end - WEEK * j >= start]
+        return [end - WEEK * j for j in range(51, -1, -1) if end - WEEK * j >= start]
     hourly_from = (NOW - HOURLY).replace(minute=0, second=0, microsecond=0)
     times = []
     day = start.replace(hour=23, minute=0, second=0, microsecond=0)
@@ -197,7 +198,7 @@ def snapshot_times(start: datetime, end: datetime, full: bool) -> list[datetime]
     while hour < end:
         times.append(hour)
         hour += timedelta(hours=1)
-    return times
+    return [*times, end]
 
 
 def snapshot(pk: int, at: datetime, share: Decimal, state: str, funded, consumed):

@@ -225,6 +225,21 @@ class Contract(models.Model):
             models.Index(
                 fields=["account", "status", "budget_state"], name="mirror_contract_budget"
             ),
+            # The spend page's totals and "runs out first", from the index alone (migration 0013).
+            models.Index(
+                fields=[
+                    *("account", "payment_type", "status", "committed_usd", "funded_usd"),
+                    *("used_usd", "paid_usd", "rate_usd", "id"),
+                ],
+                name="mirror_contract_money",
+            ),
+            models.Index(
+                fields=[
+                    *("account", "status", "payment_type", "last_activity_at", "has_budget"),
+                    *("consumed_fraction", "remaining_volume", "id"),
+                ],
+                name="mirror_contract_runs_out",
+            ),
         ]
 
     def __str__(self):
