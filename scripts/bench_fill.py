@@ -15,7 +15,7 @@ Issue 28's money over time comes next (`history()`): every active hourly and per
 has used some of its budget, half of them in the last week; each such contract gets 12 months of
 budget snapshots as the mirror keeps them after thinning (`BudgetSnapshot.objects.thin`), with its
 consumption rising to today's: one a week for most, and for one in FULL_EVERY, and the contract
-the benchmark's "Contract page" row opens (printed as "chart contract: ID"), the whole thinned
+the benchmark's first "Contract page" row opens (printed as "chart contract: ID"), the whole thinned
 history: one a day for 11 months, then one an hour for the last 30 days. The account's days get
 six weeks of money used (`SpendDay`, the burn) and its last 12 months some money funded and paid
 in each payment model (`SpendMonth`), so every bar of the spend page's chart is drawn.
@@ -253,6 +253,19 @@ def history(account) -> dict:
     )
     start = NOW - HISTORY
     written = {"weekly": 0, "full": 0, "snapshots": 0, "chart": chart[1] if chart else ""}
+    written["weekly chart"] = next(
+        (
+            row[1]
+            for k, row in enumerate(rows)
+            if k % FULL_EVERY
+            and row[0] != (chart and chart[0])
+            and row[2] == "active"
+            and row[3] == "PAY_PER_HOUR"
+            and row[4] >= NOW - timedelta(hours=3)
+            and row[6] > row[7]
+        ),
+        "",
+    )
     pending = []
     for k, (pk, _, _, _, last_used, state, funded, consumed) in enumerate(rows):
         end = min(last_used, NOW)
@@ -341,6 +354,7 @@ def main() -> None:
         f"{time.perf_counter() - started:.1f} s in all"
     )
     print(f"chart contract: {written['chart']}")
+    print(f"weekly chart contract: {written['weekly chart']}")
 
 
 if __name__ == "__main__":
