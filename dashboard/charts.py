@@ -114,7 +114,8 @@ def nice_ticks(largest: Decimal) -> list[Decimal]:
 
 
 def _tick_label(amount: Decimal) -> str:
-    return f"${amount:,.0f}" if amount == amount.to_integral_value() else words.money(amount)
+    """Money as everywhere in the dashboard, with its cents ("$1,500.00")."""
+    return words.money(amount)
 
 
 def _money_axis(largest, top, bottom):

@@ -274,10 +274,10 @@ def test_the_timeline_draws_funded_as_steps_and_each_mark_as_its_own_named_shape
 
 
 @pytest.mark.parametrize("make", [bars, timeline], ids=["bars", "timeline"])
-def test_the_money_axis_has_three_to_five_round_ticks_from_zero(make):
+def test_the_money_axis_has_three_to_five_round_ticks_from_zero_written_with_cents(make):
     labels = [t.text for t in find(picture(render(make())), "text") if t.text.startswith("$")]
-    assert 3 <= len(labels) <= 5 and labels[0] == "$0"
-    assert all(re.fullmatch(r"\$[\d,]+", label) for label in labels)
+    assert 3 <= len(labels) <= 5 and labels[0] == "$0.00"
+    assert all(re.fullmatch(r"\$[\d,]+\.00", label) for label in labels)
 
 
 def test_a_timeline_takes_tuples_and_needs_no_marks_due_dates_or_forecast():
