@@ -41,7 +41,9 @@ SORTED_BY = {
 NULLABLE = {"created", "budget", "activity", "rate"}
 
 
-class ContractFilterForm(forms.Form):
+class KindFilterForm(forms.Form):
+    """Which contracts: their status and payment model (the list's and the spend page's)."""
+
     status = forms.ChoiceField(
         choices=STATUS_CHOICES,
         required=False,
@@ -54,6 +56,9 @@ class ContractFilterForm(forms.Form):
         label="Payment model",
         error_messages={"invalid_choice": "“%(value)s” is not a known payment model: showing any."},
     )
+
+
+class ContractFilterForm(KindFilterForm):
     attention = forms.BooleanField(required=False, label="Needs attention only")
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
     sort = forms.ChoiceField(

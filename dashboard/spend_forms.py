@@ -5,7 +5,7 @@ its field says so."""
 from django import forms
 
 from dashboard import spend
-from dashboard.filters import MODEL_CHOICES
+from dashboard.filters import KindFilterForm
 from dashboard.opentrain.vocabulary import CONTRACT_STATUSES
 
 STATUS_CHOICES = [("", "Active and ended"), *CONTRACT_STATUSES.items()]
@@ -33,18 +33,15 @@ class MonthField(forms.DateField):
             )
 
 
-class SpendFilterForm(forms.Form):
-    payment_type = forms.ChoiceField(
-        choices=MODEL_CHOICES,
-        required=False,
-        label="Payment model",
-        error_messages={"invalid_choice": "“%(value)s” is not a known payment model: showing any."},
-    )
+class SpendFilterForm(KindFilterForm):
+    """The list's status and payment model (both contract statuses by default), and months."""
+
+    field_order = ["payment_type", "status", "start", "end"]
     status = forms.ChoiceField(
         choices=STATUS_CHOICES,
         required=False,
         label="Status",
-        error_messages={"invalid_choice": "“%(value)s” is not a known status: showing all."},
+        error_messages=KindFilterForm.base_fields["status"].error_messages,
     )
     start = MonthField(label="From month")
     end = MonthField(label="To month")
