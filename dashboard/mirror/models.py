@@ -322,19 +322,20 @@ class Milestone(models.Model):
 
 
 class SnapshotQuerySet(models.QuerySet):
-    def thin(self, before: datetime) -> int:
-        """Keep, of the snapshots observed before `before`, the last of each contract's day (in
-        TIME_ZONE); returns how many went."""
+    def thin(self, before: datetime, since: datetime | None = None) -> int:
+        """Keep, of these snapshots observed before `before` (and from `since`), the last of each
+        contract's day in TIME_ZONE; returns how many went."""
         day = TruncDate("observed_at", tzinfo=timezone.get_current_timezone())
+        old = self.filter(observed_at__lt=before)
+        if since is not None:
+            old = old.filter(observed_at__gte=since)
         later = BudgetSnapshot.objects.annotate(day=day).filter(
             contract=OuterRef("contract"),
             day=OuterRef("day"),
             observed_at__gt=OuterRef("observed_at"),
             observed_at__lt=before,
         )
-        deleted, _ = (
-            self.filter(observed_at__lt=before).annotate(day=day).filter(Exists(later)).delete()
-        )
+        deleted, _ = old.annotate(day=day).filter(Exists(later)).delete()
         return deleted
 
 

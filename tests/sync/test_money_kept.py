@@ -10,8 +10,9 @@ from django.apps import apps
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
-from dashboard.mirror import money
+from dashboard.mirror import money, tasks
 from dashboard.mirror.models import BudgetSnapshot, Contract, Milestone, SpendDay, SpendMonth
 from sandbox import demo
 from sandbox.models import Contract as UpstreamContract
@@ -146,3 +147,44 @@ def test_a_mirror_synced_before_spend_existed_gets_its_money_from_the_migration(
         list(Contract.objects.order_by("pk").values_list("funded_usd", "used_usd", "paid_usd"))
         == expected_columns
     )
+
+
+def history_of(row):
+    return list(BudgetSnapshot.objects.filter(contract=row).order_by("observed_at"))
+
+
+def add_old_day(row, days_ago: int) -> None:
+    """Three snapshots on one day `days_ago` days back, at 01:00, 02:00 and 03:00."""
+    day = (timezone.now() - timedelta(days=days_ago)).replace(minute=0, second=0, microsecond=0)
+    for hour in (1, 2, 3):
+        BudgetSnapshot.objects.create(
+            contract=row, observed_at=day.replace(hour=hour), state="OK", consumed_volume=hour
+        )
+
+
+def test_the_workers_daily_thinning_keeps_the_last_snapshot_of_each_old_day(sandbox, db):
+    account = sync_account(demo.OWNER)
+    row = Contract.objects.filter(account=account, has_budget=True).first()
+    add_old_day(row, 40)
+    add_old_day(row, 35)
+
+    gone = tasks.thin_budget_history.call()
+
+    assert gone == 4
+    assert [s.consumed_volume for s in history_of(row)][:2] == [3, 3]
+
+
+def test_after_a_run_the_next_thins_only_the_days_that_aged_since(sandbox, db):
+    account = sync_account(demo.OWNER)
+    row = Contract.objects.filter(account=account, has_budget=True).first()
+    earlier = tasks.thin_budget_history.enqueue()
+    DBTaskResult.objects.filter(pk=earlier.id).update(
+        status="SUCCESSFUL", enqueued_at=timezone.now() - timedelta(days=2)
+    )
+    add_old_day(row, 40)  # before the last run's reach: that run thinned it (here, it did not)
+    add_old_day(row, 32)
+
+    gone = tasks.thin_budget_history.call()
+
+    assert gone == 2
+    assert [s.consumed_volume for s in history_of(row)][:4] == [1, 2, 3, 3]
