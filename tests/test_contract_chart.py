@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dashboard import words
-from dashboard.mirror.models import BudgetSnapshot
+from dashboard.mirror.models import BudgetSnapshot, Contract
 from sandbox import demo
 from sandbox.usage import log_usage
 from tests.mirror_helpers import sync_account
@@ -79,3 +79,36 @@ def test_the_chart_has_its_numbers_as_a_table_that_works_without_javascript(sand
     assert "<summary>Show as table</summary>" in figure
     assert "$37.50" in figure.split("<table")[1]
     assert "<script" not in figure and "style=" not in figure
+
+
+def test_a_budget_used_so_slowly_it_lasts_for_decades_is_not_given_a_run_out_day(sandbox, db, pm):
+    sync_account(demo.OWNER)
+    BudgetSnapshot.objects.update(observed_at=F("observed_at") - timedelta(days=2))
+
+    log_usage(HOURLY, Decimal("0.001"))  # 3.6 seconds in 2 days: 15,000 days of budget left
+    sync_account(demo.OWNER)
+
+    assert described(chart(pm, HOURLY)).endswith("a day, it lasts more than ten years.")
+    assert HOURLY not in pm.get("/spend/").content.decode()
+
+
+def test_a_year_of_budget_history_is_drawn_a_week_a_point_then_a_day_then_each_change(
+    sandbox, db, pm
+):
+    sync_account(demo.OWNER)
+    row = Contract.objects.get(contract_id=HOURLY)
+    now = timezone.now()
+    BudgetSnapshot.objects.filter(contract=row).delete()
+    moments = [now - timedelta(days=d) for d in range(365, 30, -1)]
+    moments += [now - timedelta(hours=h) for h in range(30 * 24, 0, -1)]
+    BudgetSnapshot.objects.bulk_create(
+        BudgetSnapshot(contract=row, observed_at=at, state="OK", consumed_volume=Decimal(n) / 1000)
+        for n, at in enumerate(moments)
+    )
+
+    figure = chart(pm, HOURLY)
+
+    points = re.search(r'class="chart-used" points="([^"]+)"', figure).group(1).split()
+    assert 48 + 28 + 48 <= len(points) <= 48 + 31 + 55  # every hour of 2 days, 28 days, ~48 weeks
+    table_rows = figure.split("<table")[1].count("<tr")
+    assert table_rows < 200
