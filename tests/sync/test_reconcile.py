@@ -99,8 +99,8 @@ def test_usage_seen_in_a_later_hour_adds_one_budget_history_row_for_that_contrac
 
 def test_usage_seen_within_the_same_hour_updates_that_hours_budget_history_row(sandbox, db):
     account = sync_account(demo.OWNER)
-    if timezone.now().minute == 59:  # the next sync may fall in the next clock hour
-        BudgetSnapshot.objects.update(observed_at=F("observed_at") - timedelta(minutes=1))
+    if timezone.now().minute == 59:  # the next sync may fall in the next clock hour: be there
+        BudgetSnapshot.objects.update(observed_at=F("observed_at") + timedelta(minutes=2))
     total = BudgetSnapshot.objects.count()
 
     row = _used_past_low(account)
