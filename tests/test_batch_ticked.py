@@ -5,13 +5,18 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from dashboard.batches.models import Batch
 from tests.milestone_helpers import ENDED, FIXED, HOURLY, LABELS, NO_RATE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NEXT_WEEK = date.today() + timedelta(days=7)  # the seeded due dates are all past
+
+def next_week() -> date:
+    """A week from today, as the page reckons it when the test runs (the seeded due dates are all
+    past); worked out at each test, never once for the suite, which may run past midnight."""
+    return timezone.localdate() + timedelta(days=7)
 
 
 def ticked(*ids: str) -> str:
@@ -31,7 +36,7 @@ def test_ticked_contracts_show_next_weeks_milestones_without_calling_opentrain(
     assert "Weeks 5-6" in html and "40 hours" in html and "$500.00" in html
     assert "Batch C" in html and "5,000 labels" in html and "$350.00" in html
     assert "First labeling batch 2" in html and "$300.00" in html
-    assert html.count("due " + f"{NEXT_WEEK.day} {NEXT_WEEK:%b %Y}") == 3
+    assert html.count("due " + f"{next_week().day} {next_week():%b %Y}") == 3
     assert upstream_calls == []
     assert not Batch.objects.exists()
 
@@ -54,7 +59,7 @@ def test_previewing_the_ticked_contracts_makes_a_batch_with_one_row_each(sandbox
     assert [r.contract_id for r in rows] == [HOURLY, ENDED, FIXED]
     assert rows[0].typed["name"] == "Weeks 5-6"
     assert rows[0].fields["volume"] == "40" and rows[0].cost == 500
-    assert rows[0].fields["due_date"] == NEXT_WEEK.isoformat()
+    assert rows[0].fields["due_date"] == next_week().isoformat()
     assert rows[1].errors == ["This contract is ended: it takes no new milestones."]
     html = pm.get(response.url).content.decode()
     assert "Total cost: <strong>$800.00</strong>" in html
@@ -95,7 +100,7 @@ def test_the_template_csv_holds_only_the_ticked_contracts(sandbox, pm):
     assert lines[0] == "contract_id,name,description,amount_usd,volume,due_date"
     assert lines[1] == (
         f"{LABELS},Batch B,Batch B: deliver per the guidelines in the job post.,,5000,"
-        f"{NEXT_WEEK.isoformat()}"
+        f"{next_week().isoformat()}"
     )
     assert lines[2].startswith(f"{ENDED},")
     assert len(lines) == 3

@@ -7,6 +7,8 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from dashboard import opentrain
 from dashboard.mirror import reading
 from dashboard.mirror.models import Account, Contract
@@ -61,7 +63,7 @@ def next_milestone(
     """The contract's last milestone again, due a week after it (a week from today without one);
     `renamed`, under the next name (a batch of ticked contracts: "Batch 2" after "Batch 1"), else
     under its own (the template CSV keeps the last milestone's values, as its page says)."""
-    today = today or date.today()
+    today = today or timezone.localdate()
     row = {"contract_id": contract.id, "name": DEFAULT_NAME, "due_date": _a_week_on("", today)}
     last = contract.latest_milestone
     if last is None:
