@@ -88,6 +88,7 @@ class Chart:
     bars: tuple = ()
     funded_path: str = ""  # timeline: the funded step line's d=
     used_points: str = ""  # the used line's points=
+    used_dot: tuple = ()  # (x, y) of a used line of one point: a dot, as a line of one is not seen
     forecast: tuple = ()  # (x1, y1, x2, y2) of the dashed forecast line
     shapes: tuple = ()  # marks and due dates
 
@@ -221,6 +222,7 @@ def budget_timeline(
     if funded_path:
         funded_path += f" H {chart.right}"
     used_points = " ".join(f"{x(at)},{y(v)}" for at, v in used)
+    used_dot = (x(used[0][0]), y(used[0][1])) if len(used) == 1 else ()
     line = ()
     if forecast:
         line = (x(forecast.start), y(forecast.start_used), x(forecast.end), y(forecast.level))
@@ -235,6 +237,7 @@ def budget_timeline(
         x_ticks=_time_ticks(start, end, x),
         funded_path=funded_path,
         used_points=used_points,
+        used_dot=used_dot,
         forecast=line,
         shapes=tuple(shapes),
     )

@@ -313,3 +313,11 @@ def test_a_title_with_a_less_than_and_an_ampersand_is_escaped():
         assert "<b>" not in html
         assert "Funded &lt; paid &amp; &lt;b&gt;bold&lt;/b&gt;" in html
         assert picture(html).find(SVG + "title").text == title
+
+
+def test_a_used_line_of_one_reading_is_drawn_as_a_dot_where_it_was_read():
+    svg = picture(render(timeline(used=[(day(6), Decimal("3200"))], forecast=None)))
+
+    dot = find(svg, "circle", "chart-used-dot")
+    assert len(dot) == 1 and dot[0].find(SVG + "title").text == "Used"
+    assert find(svg, "polyline", "chart-used")[0].get("points").count(",") == 1
