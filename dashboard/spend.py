@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from dashboard import charts, words
-from dashboard.mirror.models import BudgetSnapshot, Contract, SpendDay, SpendMonth
+from dashboard.mirror import pace
+from dashboard.mirror.models import Contract, SpendDay, SpendMonth
 from dashboard.opentrain.vocabulary import SPEND_TERMS, UNITS, milestone_cost
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-PACE_WINDOW = timedelta(days=7)  # the burn a forecast runs at, as the inbox's
 # Past this, a budget is not forecast to run out (and a date past the year 9999 cannot be).
 FORECAST_DAYS = Decimal(3650)
 RUNS_OUT_SHOWN = 10
@@ -187,11 +187,7 @@ class RunsOut:
 def runs_out(account, filters: Filters, now: datetime) -> list[RunsOut]:
     """The hourly and per-label budgets that run out first at their own last 7 days' pace, with
     the day; one query for the lot (its snapshots read through their index)."""
-    start = now - PACE_WINDOW
-    history = BudgetSnapshot.objects.filter(contract=OuterRef("pk"), consumed_volume__isnull=False)
-    before = history.filter(observed_at__lte=start).order_by("-observed_at", "-id")
-    after = history.filter(observed_at__gt=start).order_by("observed_at", "id")
-    latest = history.order_by("-observed_at", "-id")
+    start = now - pace.WINDOW
     weighed = (
         filters.contracts(account)
         .filter(
@@ -206,46 +202,26 @@ def runs_out(account, filters: Filters, now: datetime) -> list[RunsOut]:
     # The candidates chosen from an index alone (mirror_contract_runs_out), and only their rows
     # read: picking them from the rows read every used budget's row (16,000 at 50,000 contracts).
     chosen = weighed.values("pk")[:RUNS_OUT_CANDIDATES]
-    rows = (
+    rows = pace.with_readings(
         Contract.objects.filter(pk__in=chosen)
         .order_by("-consumed_fraction", "pk")
-        .only(*Contract.LISTED, "remaining_volume")
-        .annotate(
-            base_consumed=Subquery(before.values("consumed_volume")[:1]),
-            base_at=Subquery(before.values("observed_at")[:1]),
-            first_consumed=Subquery(after.values("consumed_volume")[:1]),
-            first_at=Subquery(after.values("observed_at")[:1]),
-            last_consumed=Subquery(latest.values("consumed_volume")[:1]),
-        )
+        .only(*Contract.LISTED, "remaining_volume"),
+        now,
     )
     found = []
     for row in rows:
-        pace = _pace(row, now, start)
-        if pace is None:
+        speed = pace.pace(row, now)
+        if speed is None:
             continue
-        days = row.remaining_volume / pace
+        days = row.remaining_volume / speed
         if days > FORECAST_DAYS:
             continue  # it does not run out in any time a PM plans for
-        per_day = milestone_cost(row.rate_usd, pace) or ZERO
+        per_day = milestone_cost(row.rate_usd, speed) or ZERO
         # The day it runs out in TIME_ZONE, as the months and days are cut.
         on = timezone.localtime(now + timedelta(days=float(days))).date()
         found.append(RunsOut(row, days, on, per_day))
     found.sort(key=lambda item: (item.days_left, item.contract.pk))
     return found[:RUNS_OUT_SHOWN]
-
-
-def _pace(row, now: datetime, start: datetime) -> Decimal | None:
-    """Volume used a day over the last 7 days (as `inbox.budgets.days_left` reckons it)."""
-    consumed, at = row.base_consumed, row.base_at
-    if consumed is None:
-        consumed, at = row.first_consumed, row.first_at
-    if consumed is None or row.last_consumed is None:
-        return None
-    used = row.last_consumed - consumed
-    days = Decimal((now - max(start, at)).total_seconds()) / 86400
-    if used <= 0 or days <= 0:
-        return None
-    return used / days
 
 
 def _cents(value) -> Decimal:
@@ -355,17 +331,15 @@ def _forecast(row: Contract, now: datetime, used: list, history: list) -> tuple[
     """The line to the day the budget runs out at the last 7 days' pace, and its words."""
     if row.payment_type not in UNITS or not used or row.remaining_volume is None:
         return None, ""
-    start = now - PACE_WINDOW
+    start = now - pace.WINDOW
     base = next((h for h in reversed(history) if h[0] <= start), history[0] if history else None)
     if base is None:
         return None, ""
-    used_volume = history[-1][1] - base[1]
-    days = Decimal((now - max(start, base[0])).total_seconds()) / 86400
-    if used_volume <= 0 or days <= 0:
+    speed = pace.per_day(*base, history[-1][1], now)
+    if speed is None:
         return None, "; nothing used in the last 7 days"
-    pace = used_volume / days
-    left = row.remaining_volume / pace
-    per_day = milestone_cost(row.rate_usd, pace)
+    left = row.remaining_volume / speed
+    per_day = milestone_cost(row.rate_usd, speed)
     if left > FORECAST_DAYS:
         return None, f"; at {words.money(per_day)} a day, it lasts more than ten years"
     end = now + timedelta(days=float(left))

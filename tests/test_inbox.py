@@ -112,6 +112,21 @@ def test_a_low_budget_forecasts_when_it_runs_out_at_last_weeks_pace(pm):
     assert "10 hours left" in low
 
 
+def test_a_low_budget_says_how_long_it_has_been_low_since_it_last_was_otherwise(pm):
+    row = Contract.objects.get(contract_id="ctr_owner_hourly_1250")
+    row.budget_history.all().delete()
+    now = timezone.now()
+    for days_ago, state in [(20, "LOW"), (9, "OK"), (5, "LOW"), (2, "LOW")]:
+        BudgetSnapshot.objects.create(
+            contract=row,
+            state=state,
+            consumed_volume=Decimal(70 - days_ago),
+            observed_at=now - timedelta(days=days_ago),
+        )
+    low = item(inbox(pm), "low:ctr_owner_hourly_1250")
+    assert re.search(r"for <time [^>]*>5 days</time>", low)
+
+
 def test_a_low_budget_without_a_pace_makes_no_forecast(pm):
     low = item(inbox(pm), "low:ctr_owner_hourly_1250")
     assert "Runs out" not in low

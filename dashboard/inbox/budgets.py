@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from decimal import Decimal
 
-from dashboard.mirror.models import BudgetSnapshot, Contract
+from dashboard.mirror import pace
+from dashboard.mirror.models import Contract
 from dashboard.opentrain.vocabulary import UNITS, milestone_cost
 from dashboard.words import money, volume_words
 
-from .items import PACE_WINDOW, Item, url
+from .items import Item, url
 
 BUDGET_KINDS = {"depleted": "DEPLETED", "low": "LOW"}
 
 
 def budget_items(rows: list, now) -> dict[int, Item]:
     """Depleted and low budgets' items (`InboxItem` rows, each with its contract), by row ID, with
-    forecasts from one read of their budget history."""
-    found = histories([row.contract for row in rows])
-    return {row.pk: _item(row, now, found.get(row.contract.pk, [])) for row in rows}
+    forecasts from one read of their budgets' readings."""
+    found = readings([row.contract.pk for row in rows], now)
+    return {row.pk: _item(row, now, found.get(row.contract.pk)) for row in rows}
 
 
-def _item(row, now, history: list[BudgetSnapshot]) -> Item:
+def readings(pks: list[int], now) -> dict[int, Contract]:
+    """These contracts' pace readings and the moment their budget entered its state, by ID, in
+    one query: a row each, however long their histories (`mirror/pace.py`)."""
+    rows = Contract.objects.filter(pk__in=pks).only("pk", "budget_state", "remaining_volume")
+    return {row.pk: row for row in pace.with_state_since(pace.with_readings(rows, now))}
+
+
+def _item(row, now, reading: Contract | None) -> Item:
     contract = row.contract
     depleted = row.kind == "depleted"
     item = Item(
@@ -36,59 +43,24 @@ def _item(row, now, history: list[BudgetSnapshot]) -> Item:
     )
     if not depleted and contract.remaining_volume is not None:
         item.stake = f"{volume_words(contract.payment_type, contract.remaining_volume)} left"
-    item.since = _state_since(contract, history)
-    if not depleted:
-        item.note = _forecast(contract, now, history)
+    if reading is not None:
+        item.since = reading.state_since
+        if not depleted:
+            item.note = _forecast(pace.days_left(reading, now))
     item.action_label, item.action_url, batch = _next_batch(contract, row.volume, row.amount_usd)
     if batch:
         item.stake = " · ".join(filter(None, [item.stake, f"next batch {batch}"]))
     return item
 
 
-def histories(rows: list[Contract]) -> dict[int, list[BudgetSnapshot]]:
-    """The budget history of these contracts, oldest first, in one query."""
-    found: dict[int, list[BudgetSnapshot]] = {}
-    snapshots = BudgetSnapshot.objects.filter(contract__in=[row.pk for row in rows])
-    for snapshot in snapshots.order_by("contract", "observed_at", "id"):
-        found.setdefault(snapshot.contract_id, []).append(snapshot)
-    return found
-
-
-def _state_since(row: Contract, history: list[BudgetSnapshot]) -> datetime | None:
-    """When the budget entered its current state, from the budget history."""
-    before = next((s for s in reversed(history) if s.state != row.budget_state), None)
-    run = [
-        s
-        for s in history
-        if s.state == row.budget_state and (before is None or s.observed_at >= before.observed_at)
-    ]
-    return run[0].observed_at if run else None
-
-
-def _forecast(row: Contract, now, history: list[BudgetSnapshot]) -> str:
+def _forecast(left: Decimal | None) -> str:
     """ "Runs out in about N days at the last 7 days' pace", or "" when there is no pace."""
-    left = days_left(row, now, history)
     if left is None:
         return ""
     if left < 1:
         return "Runs out within a day at the last 7 days' pace."
     n = math.ceil(left)
     return f"Runs out in about {n} day{'s' if n != 1 else ''} at the last 7 days' pace."
-
-
-def days_left(row: Contract, now, history: list[BudgetSnapshot]) -> Decimal | None:
-    """How many days the remaining volume lasts at the last 7 days' pace (None: no pace)."""
-    history = [s for s in history if s.consumed_volume is not None]
-    if not history or row.remaining_volume is None:
-        return None
-    latest = history[-1]
-    start = now - PACE_WINDOW
-    baseline = next((s for s in reversed(history) if s.observed_at <= start), history[0])
-    used = latest.consumed_volume - baseline.consumed_volume
-    days = Decimal((now - max(start, baseline.observed_at)).total_seconds()) / 86400
-    if used <= 0 or days <= 0:
-        return None
-    return row.remaining_volume / (used / days)
 
 
 def _next_batch(row: Contract, volume, amount) -> tuple[str, str, str]:

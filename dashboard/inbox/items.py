@@ -13,7 +13,6 @@ from dashboard.models import Approval
 from dashboard.words import ago, until
 
 URGENT_EXPIRY = timedelta(hours=4)  # "expires in 3 h" and sooner
-PACE_WINDOW = timedelta(days=7)
 # The labels of `since` that say how long: "for 30 s", "waiting for 2 h", never "for 30 s ago".
 SPANS = frozenset({"for", "waiting for"})
 

@@ -20,7 +20,7 @@ from dashboard import inbox
 from dashboard.inbox import approvals as approval_items
 from dashboard.inbox import budgets
 from dashboard.inbox.items import is_waiting
-from dashboard.mirror import accounts
+from dashboard.mirror import accounts, pace
 from dashboard.mirror.models import Account, Contract, InboxItem
 from dashboard.models import Approval, Snooze, Submission
 from dashboard.submissions import named
@@ -87,10 +87,10 @@ def _budgets(account: Account, now: datetime) -> list[Urgent]:
         .select_related("contract")
     )
     low = [row for row in rows if row.kind == "low"]
-    history = budgets.histories([row.contract for row in low])
+    read = budgets.readings([row.contract.pk for row in low], now)
     soon = set()
     for row in low:
-        left = budgets.days_left(row.contract, now, history.get(row.contract.pk, []))
+        left = pace.days_left(read[row.contract.pk], now)
         if left is not None and left < 1:
             soon.add(row.pk)
     rows = [row for row in rows if row.kind == "depleted" or row.pk in soon]
