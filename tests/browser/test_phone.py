@@ -34,6 +34,8 @@ PAGES = [
     "/contracts/ctr_owner_hourly_38/end/",
     "/activity/",
     "/approvals/",
+    "/spend/",
+    "/spend/?payment_type=HOURLY&start=2026-13",  # a filter and a bad month with its error
     "/settings/notifications/",
     "/settings/channels/",
 ]
