@@ -115,6 +115,9 @@ def main() -> None:
                             f"{load['errors']} errors, p95 {fmt_ms(p95(load['times']))} ms",
                             flush=True,
                         )
+                        if spend := load.get("with_spend"):
+                            per_s = spend["per_s"]
+                            print(f"  with the spend pages: {per_s:.1f} pages/s", flush=True)
             # --quick: SQLite only, to stay near two minutes.
             for kind in (kinds[:1] if args.quick else kinds) if "reconcile" in parts else []:
                 print(f"Reconciliation, {kind}, {reconcile_n:,} contracts ...", flush=True)

@@ -214,6 +214,8 @@ def bench_pages(
             if setup.n == largest:
                 print(f"{LOAD_PMS} PMs at once, {setup.kind}, {setup.n:,}, {setup.code} ...")
                 loads[id(setup)] = _under_load(setup, load_seconds)
+                spend = _under_load(setup, load_seconds, spend=True)
+                loads[id(setup)]["with_spend"] = spend
         results = []
         for setup in setups:
             memory = _memory(setup)
@@ -291,10 +293,17 @@ def _count_queries(setup: Setup) -> None:
         row.queries = found.get(row.request)
 
 
-def _under_load(setup: Setup, seconds: float) -> dict:
+def _under_load(setup: Setup, seconds: float, *, spend: bool = False) -> dict:
     """LOAD_PMS project managers reading at once with no think time, each signed in with a session
-    of its own on a kept-alive connection of its own: the pages (not the version stamp) in turn."""
-    rows = [row for row in setup.rows if "/sync/version/" not in row.request and row.served]
+    of its own on a kept-alive connection of its own: the list pages, the contract pages and the
+    inbox in turn (issue 25's mix), and with `spend` the spend pages too (issue 28's, 40-50 ms)."""
+    rows = [
+        row
+        for row in setup.rows
+        if row.served
+        and "/sync/version/" not in row.request
+        and (spend or not row.request.startswith("/spend/"))
+    ]
     timers = [
         PageTimer(setup.server.url, sign_in(setup.server.url, USERNAME, PASSWORD, timeout=60))
         for _ in range(LOAD_PMS)

@@ -92,12 +92,19 @@ def pages_table(result: dict) -> list[str]:
         lines += [
             "",
             f"{LOAD_PMS} PMs reading at once, no think time, for {load['seconds']:.0f} s "
-            "(the list, the contract page and the inbox in turn, each PM signed in with a "
+            "(the list, the contract pages and the inbox in turn, each PM signed in with a "
             f"session of its own), one web process: **{load['per_s']:.1f} pages/s** (target ≥ "
             f"{LOAD_TARGET_PER_S}: {yes_no(load['per_s'] >= LOAD_TARGET_PER_S)}), "
             f"{load['errors']} errors, median {fmt_ms(median(load['times']))} ms, "
             f"p95 {fmt_ms(p95(load['times']))} ms (mostly queueing: 25 clients, 8 threads).",
         ]
+        if spend := load.get("with_spend"):
+            lines += [
+                "",
+                f"The same with the spend pages in the turn (issue 28's, not in issue 25's mix): "
+                f"{spend['per_s']:.1f} pages/s, {spend['errors']} errors, median "
+                f"{fmt_ms(median(spend['times']))} ms, p95 {fmt_ms(p95(spend['times']))} ms.",
+            ]
     return lines
 
 
