@@ -106,7 +106,7 @@ def month_range(filters: Filters, today: date) -> list[date]:
     """The months the chart shows: the filter's, or the last 12 to this one."""
     end = filters.end or today.replace(day=1)
     start = filters.start or _add_months(end, -11)
-    if start > end:
+    if start > end:  # a "From month" after this month, with no "To month"
         start, end = end, start
     months, month = [], start
     while month <= end and len(months) < 120:

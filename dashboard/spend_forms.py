@@ -46,6 +46,13 @@ class SpendFilterForm(KindFilterForm):
     start = MonthField(label="From month")
     end = MonthField(label="To month")
 
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", f"The last month cannot come before the first ({start:%Y-%m}).")
+        return data
+
     def filters(self) -> spend.Filters:
         self.is_valid()
         data = self.cleaned_data

@@ -163,6 +163,14 @@ def test_a_bad_month_shows_an_error_next_to_its_field_and_keeps_what_was_typed(s
     assert shown_total(page, "funded") == sandbox_sums(demo.OWNER)["funded"]
 
 
+def test_a_to_month_before_the_from_month_is_refused_next_to_it_and_kept(sandbox, pm):
+    page = spend_page(pm, start="2026-10", end="2026-03")
+
+    assert 'id="id_end_error">The last month cannot come before the first (2026-10).' in page
+    assert 'name="start" id="id_start" value="2026-10"' in page
+    assert 'name="end" id="id_end" value="2026-03"' in page
+
+
 def test_a_month_far_outside_any_account_s_life_is_refused_in_words(sandbox, pm):
     page = spend_page(pm, end="0001-01")
 
