@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -208,28 +207,29 @@ def _alerts(account: Account, items: list[Urgent], now: datetime) -> tuple[list[
             error="The item was resolved before it was sent.",
             claimed_until=None,
         )
-    opened = []
-    for key, item in by_key.items():
-        if key in open_now:
-            continue
-        try:
-            with transaction.atomic():
-                opened.append(
-                    Alert.objects.create(
-                        account=account,
-                        key=key,
-                        kind=item.kind,
-                        subject=item.subject[:300],
-                        summary=item.summary,
-                        contract_id=item.contract_id[:100],
-                        contract_title=item.contract_title[:500],
-                        action_label=item.action_label[:200],
-                        action_path=item.action_path[:500],
-                        opened_at=now,
-                    )
-                )
-        except IntegrityError:  # another worker's scan opened it a moment ago
-            continue
+    new = [
+        Alert(
+            account=account,
+            key=key,
+            kind=item.kind,
+            subject=item.subject[:300],
+            summary=item.summary,
+            contract_id=item.contract_id[:100],
+            contract_title=item.contract_title[:500],
+            action_label=item.action_label[:200],
+            action_path=item.action_path[:500],
+            opened_at=now,
+        )
+        for key, item in by_key.items()
+        if key not in open_now
+    ]
+    # One statement; a key another worker's scan opened a moment ago is left to that scan (the
+    # open-alert constraint), and the alerts opened are read back by this scan's moment.
+    Alert.objects.bulk_create(new, ignore_conflicts=True)
+    keys = [alert.key for alert in new]
+    opened = list(
+        Alert.objects.filter(account=account, closed_at=None, opened_at=now, key__in=keys)
+    )
     return opened, len(gone)
 
 
