@@ -89,7 +89,8 @@ def _budgets(account: Account, now: datetime) -> list[Urgent]:
     read = budgets.readings([row.contract.pk for row in low], now)
     soon = set()
     for row in low:
-        left = pace.days_left(read[row.contract.pk], now)
+        reading = read.get(row.contract.pk)  # None: the contract went away meanwhile
+        left = pace.days_left(reading, now) if reading is not None else None
         if left is not None and left < 1:
             soon.add(row.pk)
     rows = [row for row in rows if row.kind == "depleted" or row.pk in soon]
