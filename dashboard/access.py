@@ -144,12 +144,6 @@ def stored_problems(access: dict) -> list[Problem]:
     return list(problems.values())
 
 
-def stored_problem(access: dict) -> Problem | None:
-    """The first stored problem, for a single hint."""
-    problems = stored_problems(access)
-    return problems[0] if problems else None
-
-
 def blocking(access: dict, action: str) -> Problem | None:
     """The stored setup problem that keeps `action` from succeeding, if any."""
     return next((p for p in stored_problems(access) if action in BLOCKS.get(p.kind, ())), None)

@@ -71,10 +71,6 @@ class Totals:
         """Funded and not used yet, over the contracts whose use is known."""
         return max(self.funded_of_used - self.used, ZERO)
 
-    @property
-    def not_in_used(self) -> int:
-        return self.without_rate + self.without_budget
-
 
 TERMS = SPEND_TERMS
 
