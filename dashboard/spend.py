@@ -348,11 +348,8 @@ def _forecast(row: Contract, now: datetime, used: list, history: list) -> tuple[
     )
 
 
-def contract_chart(account, contract_id: str, now: datetime) -> charts.Chart | None:
-    """The contract page's "Budget over time", or None when the mirror has no such contract."""
-    row = Contract.objects.for_account(account).filter(contract_id=contract_id).first()
-    if row is None:
-        return None
+def contract_chart(row: Contract, now: datetime) -> charts.Chart:
+    """The contract page's "Budget over time" of the mirror's row of the contract."""
     drawn = timeline(row, now)
     return charts.budget_timeline(
         funded=drawn.funded,

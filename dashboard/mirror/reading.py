@@ -43,8 +43,13 @@ def _fingerprint(request) -> str:
 
 
 def contract(account: Account | None, contract_id: str) -> opentrain.Contract | None:
-    row = Contract.objects.for_account(account).filter(contract_id=contract_id).first()
+    row = contract_row(account, contract_id)
     return row.as_result() if row is not None else None
+
+
+def contract_row(account: Account | None, contract_id: str) -> Contract | None:
+    """The mirror's row of the contract (its stored columns, for what is worked out from them)."""
+    return Contract.objects.for_account(account).filter(contract_id=contract_id).first()
 
 
 def active_contracts(account: Account | None) -> list[opentrain.Contract]:

@@ -11,7 +11,8 @@ from dashboard.roles import can_edit
 @require_GET
 def contract_detail(request, contract_id):
     account = reading.account_for_request(request)
-    contract = reading.contract(account, contract_id)
+    row = reading.contract_row(account, contract_id)
+    contract = row.as_result() if row is not None else None
     problem = reading.missing(account) if contract is None else None
 
     stored = approvals.for_contract(contract_id)
@@ -34,9 +35,7 @@ def contract_detail(request, contract_id):
             "can_edit": can_edit(request.user),
             "last_notice": _last_notice(contract_id) if contract is not None else None,
             "budget_words": _budget_words(contract),
-            "budget_chart": spend.contract_chart(account, contract_id, timezone.now())
-            if contract is not None
-            else None,
+            "budget_chart": spend.contract_chart(row, timezone.now()) if row is not None else None,
         },
         status=404 if problem and problem.kind == "not_found" else 200,
     )
