@@ -328,11 +328,7 @@ def _forecast(row: Contract, now: datetime, used: list, history: list) -> tuple[
     """The line to the day the budget runs out at the last 7 days' pace, and its words."""
     if row.payment_type not in UNITS or not used or row.remaining_volume is None:
         return None, ""
-    start = now - pace.WINDOW
-    base = next((h for h in reversed(history) if h[0] <= start), history[0] if history else None)
-    if base is None:
-        return None, ""
-    speed = pace.per_day(*base, history[-1][1], now)
+    speed = pace.of_history(history, now)
     if speed is None:
         return None, "; nothing used in the last 7 days"
     left = row.remaining_volume / speed

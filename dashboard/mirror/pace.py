@@ -72,6 +72,16 @@ def per_day(base_at, base_consumed, last_consumed, now: datetime) -> Decimal | N
     return used / days
 
 
+def of_history(readings: list[tuple[datetime, Decimal]], now: datetime) -> Decimal | None:
+    """The pace, by the same rule, of (observed at, consumed volume) readings already in memory,
+    oldest first (a chart's whole history)."""
+    if not readings:
+        return None
+    start = now - WINDOW
+    base = next((r for r in reversed(readings) if r[0] <= start), readings[0])
+    return per_day(*base, readings[-1][1], now)
+
+
 def pace(row, now: datetime) -> Decimal | None:
     """The pace of a contract read `with_readings`."""
     return per_day(row.base_at, row.base_consumed, row.last_consumed, now)
